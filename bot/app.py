@@ -1,0 +1,172 @@
+"""The Assistant: store the Incoming, know the sender, run the command, return Replies."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.commands.grammar import parse_command
+from bot.commands.handlers import HANDLERS
+from bot.context import Context
+from bot.conversation import pop_pending
+from bot.events import Incoming, Reply
+from bot.i18n import normalize_language, t
+from bot.when import EXAMPLES_EN, EXAMPLES_ZH
+from crm_core.access import Actor
+from crm_core.clock import utcnow
+from crm_core.errors import CrmError
+from crm_core.models import Channel, InboxMessage, InboxStatus, Staff
+from crm_core.settings import get_settings
+from crm_core.staff import redeem_invite, staff_for_identity
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Channel-neutral conversation core. Front doors turn platform updates into Incoming."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Answer `incoming` once: a redelivered message id gets no second answer."""
+        inbox_id = await self._store(incoming)
+        if inbox_id is None:
+            log.info("duplicate %s message %s ignored", incoming.channel, incoming.message_id)
+            return []
+        return await self._process(inbox_id, incoming)
+
+    async def replay_unprocessed(self) -> list[tuple[Incoming, list[Reply]]]:
+        """Process messages stored but never handled (the process died in between)."""
+        async with self.sessions() as session:
+            rows = (
+                await session.exec(
+                    select(InboxMessage)
+                    .where(InboxMessage.status == InboxStatus.RECEIVED)
+                    .order_by(col(InboxMessage.id))
+                )
+            ).all()
+        done = []
+        for row in rows:
+            assert row.id is not None
+            incoming = Incoming.model_validate(row.payload)
+            done.append((incoming, await self._process(row.id, incoming)))
+        return done
+
+    async def _store(self, incoming: Incoming) -> int | None:
+        row = InboxMessage(
+            channel=incoming.channel,
+            message_id=incoming.message_id,
+            sender_id=incoming.sender_id,
+            chat_id=incoming.chat_id,
+            text=incoming.text,
+            payload=incoming.model_dump(mode="json"),
+        )
+        try:
+            async with self.sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            return None
+        return row.id
+
+    async def _process(self, inbox_id: int, incoming: Incoming) -> list[Reply]:
+        staff_id: int | None = None
+        try:
+            staff = await self._sender(incoming)
+            if staff is None:
+                replies = await self._stranger(incoming)
+            else:
+                staff_id = staff.id
+                ctx = Context(self.sessions, Actor.from_staff(staff, channel=incoming.channel),
+                              incoming)
+                replies = await self._dispatch(ctx)
+            status, error = InboxStatus.PROCESSED, None
+        except Exception as exc:  # the person gets an apology; the log and inbox keep detail
+            log.exception("failed to process %s message %s", incoming.channel, incoming.message_id)
+            replies = [Reply(text=t(self._language(incoming, None), "internal_error"))]
+            status, error = InboxStatus.FAILED, repr(exc)[:1000]
+        await self._finish(inbox_id, status, error, staff_id)
+        return replies
+
+    async def _finish(
+        self, inbox_id: int, status: InboxStatus, error: str | None, staff_id: int | None
+    ) -> None:
+        async with self.sessions() as session, session.begin():
+            row = await session.get(InboxMessage, inbox_id)
+            assert row is not None
+            row.status, row.error, row.staff_id = status, error, staff_id
+            row.processed_at = utcnow()
+            session.add(row)
+
+    async def _sender(self, incoming: Incoming) -> Staff | None:
+        async with self.sessions() as session:
+            return await staff_for_identity(
+                session, channel=incoming.channel, external_id=incoming.sender_id
+            )
+
+    def _language(self, incoming: Incoming, staff: Staff | None) -> str:
+        if staff is not None:
+            return staff.language
+        return normalize_language(incoming.sender_language, get_settings().language)
+
+    async def _stranger(self, incoming: Incoming) -> list[Reply]:
+        """Unknown senders may only redeem an invite code; they learn nothing else."""
+        language = self._language(incoming, None)
+        parsed = parse_command(incoming.text or "")
+        if parsed and parsed.name in ("help", "link") and parsed.rest:
+            try:
+                async with self.sessions() as session, session.begin():
+                    staff = await redeem_invite(
+                        session, code=parsed.rest.split()[0],
+                        channel=Channel(incoming.channel), external_id=incoming.sender_id,
+                    )
+            except CrmError:
+                return [Reply(text=t(language, "bad_invite"))]
+            return [Reply(text=t(staff.language, "linked", name=staff.name))]
+        return [Reply(text=t(language, "unknown_sender"))]
+
+    async def _dispatch(self, ctx: Context) -> list[Reply]:
+        try:
+            if ctx.incoming.button:
+                return await self._press(ctx, ctx.incoming.button)
+            parsed = parse_command(ctx.incoming.text or "")
+            if parsed is None:
+                return [Reply(text=ctx.t("not_understood"))]
+            if parsed.name == "unknown":
+                return [Reply(text=ctx.t("unknown_command", command=parsed.rest))]
+            return await HANDLERS[parsed.name](ctx, parsed.rest, None)
+        except CrmError as error:
+            return [Reply(text=self._explain(ctx, error))]
+
+    async def _press(self, ctx: Context, payload: str) -> list[Reply]:
+        """Buttons carry short payloads ("done:12", "snooze:12:1w", "pick:7", "card:7", "undo")."""
+        verb, _, arg = payload.partition(":")
+        if verb == "pick":
+            pending = await pop_pending(ctx)
+            if pending is None:
+                return [Reply(text=ctx.t("pick_expired"))]
+            return await HANDLERS[pending["command"]](ctx, pending["rest"], int(arg))
+        if verb == "card":
+            return await HANDLERS["card"](ctx, "", int(arg))
+        if verb == "done":
+            return await HANDLERS["done"](ctx, arg, None)
+        if verb == "snooze":
+            rid, _, span = arg.partition(":")
+            return await HANDLERS["snooze"](ctx, f"{rid} {span}", None)
+        if verb == "undo":
+            return await HANDLERS["undo"](ctx, "", None)
+        return [Reply(text=ctx.t("pick_expired"))]
+
+    def _explain(self, ctx: Context, error: CrmError) -> str:
+        """A domain error as a sentence that says what to do next."""
+        if error.code == "usage":
+            return ctx.t("usage_intro") + "\n" + ctx.t(f"usage_{error.params['command']}")
+        if error.code == "bad_when":
+            examples = EXAMPLES_ZH if ctx.lang == "zh" else EXAMPLES_EN
+            return ctx.t("bad_when", value=error.params.get("value", ""),
+                         examples=", ".join(examples))
+        return ctx.t(error.code, **error.params)

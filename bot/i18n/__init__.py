@@ -1,0 +1,56 @@
+"""Message catalogues (zh, en) and locale-aware formatting of dates and money."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+
+from crm_core.clock import utcnow
+
+LANGUAGES = ("zh", "en")
+_LOCALES = {"zh": "zh_CN", "en": "en_US"}
+
+
+def normalize_language(value: str | None, default: str = "zh") -> str:
+    """"zh-hans", "zh_CN" -> "zh"; "en-GB" -> "en"; anything else -> default."""
+    if not value:
+        return default
+    short = value.replace("_", "-").split("-")[0].lower()
+    return short if short in LANGUAGES else default
+
+
+@cache
+def _catalogue(language: str) -> dict[str, str]:
+    text = resources.files(__package__).joinpath(f"{language}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def t(language: str, key: str, **params: Any) -> str:
+    """The message `key` in `language`, with `params` filled in."""
+    catalogue = _catalogue(normalize_language(language))
+    template = catalogue.get(key) or _catalogue("en").get(key) or key
+    return template.format(**params) if params else template
+
+
+def format_when(value: datetime, language: str, timezone: str) -> str:
+    local = value.astimezone(ZoneInfo(timezone))
+    pattern = "M月d日 EEE HH:mm" if language == "zh" else "EEE d MMM HH:mm"
+    if local.year != utcnow().astimezone(local.tzinfo).year:
+        pattern = "yyyy年" + pattern if language == "zh" else pattern + " yyyy"
+    return format_datetime(local, pattern, locale=_LOCALES[normalize_language(language)])
+
+
+def format_day(value: date, language: str) -> str:
+    return format_date(value, "medium", locale=_LOCALES[normalize_language(language)])
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    return format_currency(amount, currency, locale=_LOCALES[normalize_language(language)])

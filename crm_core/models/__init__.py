@@ -1,0 +1,40 @@
+"""All tables; importing this package registers them on SQLModel.metadata."""
+
+from crm_core.models.audit import AuditEntry
+from crm_core.models.customer import Customer, CustomerSearchKey, CustomerShare, SearchKind, Stage
+from crm_core.models.feedback import Feedback, FeedbackKind, FeedbackStatus
+from crm_core.models.inbox import ConversationState, InboxMessage, InboxStatus
+from crm_core.models.interaction import Interaction, InteractionKind
+from crm_core.models.order import Order, OrderItem, PaymentStatus, Product
+from crm_core.models.reminder import Reminder, ReminderSource, ReminderStatus
+from crm_core.models.staff import Channel, InviteCode, Role, Staff, StaffIdentity, Team
+
+__all__ = [
+    "AuditEntry",
+    "Channel",
+    "ConversationState",
+    "Customer",
+    "CustomerSearchKey",
+    "CustomerShare",
+    "Feedback",
+    "FeedbackKind",
+    "FeedbackStatus",
+    "InboxMessage",
+    "InboxStatus",
+    "Interaction",
+    "InteractionKind",
+    "InviteCode",
+    "Order",
+    "OrderItem",
+    "PaymentStatus",
+    "Product",
+    "Reminder",
+    "ReminderSource",
+    "ReminderStatus",
+    "Role",
+    "SearchKind",
+    "Staff",
+    "StaffIdentity",
+    "Stage",
+    "Team",
+]

@@ -1,0 +1,60 @@
+"""Settings from environment variables (prefix CRM_) or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRM_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./crm.db"
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh"
+    # Region used to read phone numbers written without a country code.
+    default_region: str = "CN"
+    default_currency: str = "CNY"
+
+    telegram_token: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_secret: str | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    llm_base_url: str | None = None
+    llm_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("CRM_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_model: str = "gpt-4o-mini"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    invite_ttl_hours: int = 72
+
+
+_override: Settings | None = None
+
+
+@lru_cache(maxsize=1)
+def _from_environment() -> Settings:
+    return Settings()
+
+
+def get_settings() -> Settings:
+    """The process settings; tests and the CLI may replace them with `override_settings`."""
+    return _override if _override is not None else _from_environment()
+
+
+def override_settings(settings: Settings | None) -> None:
+    """Use `settings` from now on (None goes back to the environment)."""
+    global _override
+    _override = settings
+    _from_environment.cache_clear()

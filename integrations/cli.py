@@ -1,0 +1,171 @@
+"""`crmbot`: set up the store, load demo data, manage staff, chat and run the front doors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from bot.app import Assistant
+from crm_core import staff as staff_service
+from crm_core.db import make_engine, make_session_factory
+from crm_core.demo import load_demo
+from crm_core.errors import CrmError
+from crm_core.migrate import upgrade
+from crm_core.models import Customer, Role, Staff
+from crm_core.settings import get_settings
+from integrations.console import ConsoleChat
+
+app = typer.Typer(help="crm-assistant: a chat-first CRM assistant.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff members and their invite codes.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+console = Console()
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run `work` with an engine built from the settings, and dispose of it after."""
+
+    async def main() -> T:
+        engine = make_engine(get_settings().database_url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except CrmError as error:
+        console.print(f"[red]{error.code}[/red] {error.params}")
+        raise typer.Exit(1) from error
+
+
+async def _staff_for_chat(engine: AsyncEngine, ref: str | None) -> Staff:
+    sessions = make_session_factory(engine)
+    async with sessions() as session:
+        if ref:
+            return await staff_service.find_staff(session, ref)
+        stmt = select(Staff).where(Staff.role == Role.ADMIN).order_by(Staff.id)  # type: ignore[arg-type]
+        found = (await session.exec(stmt)).first()
+    if found is None:
+        console.print("No staff yet: run `crmbot demo` or `crmbot staff add NAME --role admin`.")
+        raise typer.Exit(1)
+    return found
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema."""
+    _run(upgrade)
+    console.print(f"Database ready: {get_settings().database_url}")
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(help="How many customers to make.")] = 300,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 7,
+    if_empty: Annotated[bool, typer.Option(help="Only load into an empty store.")] = False,
+) -> None:
+    """Load realistic Chinese and English demo data (staff, customers, orders, tasks)."""
+
+    async def work(engine: AsyncEngine) -> None:
+        await upgrade(engine)
+        if if_empty:
+            async with make_session_factory(engine)() as session:
+                count = (await session.exec(select(func.count()).select_from(Customer))).one()
+            if count:
+                console.print(f"Store already has {count} customers; demo data not loaded.")
+                return
+        summary = await load_demo(engine, customers=customers, seed=seed)
+        console.print(f"Demo data loaded: {summary}")
+
+    _run(work)
+
+
+@app.command()
+def chat(
+    as_: Annotated[str | None, typer.Option("--as", help="Staff name or id.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per reply.")] = False,
+) -> None:
+    """Chat with the assistant on this terminal (reads stdin; works when piped)."""
+
+    async def work(engine: AsyncEngine) -> None:
+        staff = await _staff_for_chat(engine, as_)
+        assistant = Assistant(make_session_factory(engine))
+        await ConsoleChat(assistant, staff, json_mode=json_output).run()
+
+    _run(work)
+
+
+@app.command()
+def run(
+    as_: Annotated[str | None, typer.Option("--as", help="Console user when no platform is set.")]
+    = None,
+) -> None:
+    """Start every configured front door; the console chat when no platform is configured."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if settings.telegram_token or settings.slack_bot_token:
+        console.print("[yellow]Telegram and Slack front doors are not built yet; "
+                      "starting the console.[/yellow]")
+
+    async def work(engine: AsyncEngine) -> None:
+        await upgrade(engine)
+        staff = await _staff_for_chat(engine, as_)
+        assistant = Assistant(make_session_factory(engine))
+        await assistant.replay_unprocessed()
+        console.print(f"Signed in as {staff.name} ({staff.role.value}). /help lists commands.")
+        await ConsoleChat(assistant, staff).run()
+
+    _run(work)
+
+
+@staff_app.command("add")
+def staff_add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="admin, manager or rep.")] = Role.REP,
+    team: Annotated[str | None, typer.Option(help="Team name (created if new).")] = None,
+    language: Annotated[str | None, typer.Option(help="zh or en.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="e.g. Asia/Shanghai.")] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add a staff member and print their invite code."""
+
+    async def work(engine: AsyncEngine) -> None:
+        await upgrade(engine)
+        async with make_session_factory(engine)() as session, session.begin():
+            member = await staff_service.add_staff(
+                session, name=name, role=role, team=team, language=language,
+                timezone=timezone, email=email,
+            )
+            invite = await staff_service.create_invite(session, member)
+        console.print(f"Added {member.name} (#{member.id}, {member.role.value}).")
+        console.print(f"Invite code: [bold]{invite.code}[/bold] "
+                      f"(send /start {invite.code} to the bot; expires {invite.expires_at:%Y-%m-%d %H:%M} UTC)")
+
+    _run(work)
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List staff members with their role and team."""
+
+    async def work(engine: AsyncEngine) -> None:
+        async with make_session_factory(engine)() as session:
+            rows = await staff_service.list_staff(session)
+        table = Table("id", "name", "role", "team", "language", "timezone", "active")
+        for member, team in rows:
+            table.add_row(str(member.id), member.name, member.role.value,
+                          team.name if team else "", member.language, member.timezone,
+                          "yes" if member.active else "no")
+        console.print(table)
+
+    _run(work)
