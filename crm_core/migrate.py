@@ -19,7 +19,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Apply every migration. "heads": features add migrations on branches from 0001."""
     def run(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), revision)
 
