@@ -152,7 +152,9 @@ async def log_interaction(ctx: Context, args: LogArgs) -> LogResult:
             actor=ctx.actor,
             customer_id=args.customer_id,
             data=interactions.InteractionCreate(
-                summary=args.summary, kind=args.kind, raw_text=ctx.incoming.text,
+                summary=args.summary,
+                kind=args.kind,
+                raw_text=ctx.incoming.text,
                 channel=ctx.actor.channel,
             ),
         )
@@ -296,8 +298,12 @@ async def record_feedback(ctx: Context, args: FeedbackArgs) -> FeedbackResult:
         name = (await get_customer(session, ctx.actor, args.customer_id)).name
     assert record.id is not None
     return FeedbackResult(
-        id=record.id, customer_id=args.customer_id, customer_name=name, kind=record.kind.value,
-        score=record.score, status=record.status.value,
+        id=record.id,
+        customer_id=args.customer_id,
+        customer_name=name,
+        kind=record.kind.value,
+        score=record.score,
+        status=record.status.value,
     )
 
 
@@ -334,8 +340,12 @@ async def record_order(ctx: Context, args: OrderArgs) -> OrderResult:
         name = (await get_customer(session, ctx.actor, args.customer_id)).name
     assert order.id is not None
     return OrderResult(
-        id=order.id, customer_id=args.customer_id, customer_name=name, amount=order.amount,
-        currency=order.currency, items=args.items,
+        id=order.id,
+        customer_id=args.customer_id,
+        customer_name=name,
+        amount=order.amount,
+        currency=order.currency,
+        items=args.items,
     )
 
 

@@ -81,8 +81,9 @@ class Assistant:
                 replies = await self._stranger(incoming)
             else:
                 staff_id = staff.id
-                ctx = Context(self.sessions, Actor.from_staff(staff, channel=incoming.channel),
-                              incoming)
+                ctx = Context(
+                    self.sessions, Actor.from_staff(staff, channel=incoming.channel), incoming
+                )
                 replies = await self._dispatch(ctx)
             status, error = InboxStatus.PROCESSED, None
         except Exception as exc:  # the person gets an apology; the log and inbox keep detail
@@ -121,8 +122,10 @@ class Assistant:
             try:
                 async with self.sessions() as session, session.begin():
                     staff = await redeem_invite(
-                        session, code=parsed.rest.split()[0],
-                        channel=Channel(incoming.channel), external_id=incoming.sender_id,
+                        session,
+                        code=parsed.rest.split()[0],
+                        channel=Channel(incoming.channel),
+                        external_id=incoming.sender_id,
                     )
             except CrmError:
                 return [Reply(text=t(language, "bad_invite"))]
@@ -167,6 +170,7 @@ class Assistant:
             return ctx.t("usage_intro") + "\n" + ctx.t(f"usage_{error.params['command']}")
         if error.code == "bad_when":
             examples = EXAMPLES_ZH if ctx.lang == "zh" else EXAMPLES_EN
-            return ctx.t("bad_when", value=error.params.get("value", ""),
-                         examples=", ".join(examples))
+            return ctx.t(
+                "bad_when", value=error.params.get("value", ""), examples=", ".join(examples)
+            )
         return ctx.t(error.code, **error.params)

@@ -48,7 +48,10 @@ def find_reply(ctx: Context, result: FindResult) -> Reply:
     buttons = [[Button(label=h.name[:40], payload=f"card:{h.id}")] for h in result.hits[:5]]
     return Reply(
         text=ctx.t("find_header", count=len(result.hits), ref=result.query),
-        table=table, buttons=buttons, data=data_of(result), private=True,
+        table=table,
+        buttons=buttons,
+        data=data_of(result),
+        private=True,
     )
 
 
@@ -78,27 +81,40 @@ def card_reply(ctx: Context, card: CustomerCard) -> Reply:
         lines.append("⛔ " + ctx.t("card_dnc"))
     currency = card.recent_orders[0].currency if card.recent_orders else "CNY"
     lines.append(
-        ctx.t("card_orders", count=card.order_count,
-              total=format_money(card.order_total, currency, ctx.lang))
-        + (f" · {ctx.t('card_last_order')} {ctx.when(card.last_ordered_at)}"
-           if card.last_ordered_at else "")
+        ctx.t(
+            "card_orders",
+            count=card.order_count,
+            total=format_money(card.order_total, currency, ctx.lang),
+        )
+        + (
+            f" · {ctx.t('card_last_order')} {ctx.when(card.last_ordered_at)}"
+            if card.last_ordered_at
+            else ""
+        )
     )
     for order in card.recent_orders:
-        lines.append(f"  · {ctx.when(order.ordered_at)} "
-                     f"{format_money(order.amount, order.currency, ctx.lang)} "
-                     f"{ctx.t('pay_' + order.payment_status)}")
+        lines.append(
+            f"  · {ctx.when(order.ordered_at)} "
+            f"{format_money(order.amount, order.currency, ctx.lang)} "
+            f"{ctx.t('pay_' + order.payment_status)}"
+        )
     if card.recent_interactions:
         lines.append(ctx.t("card_interactions"))
-        lines += [f"  · {ctx.when(i.occurred_at)} [{ctx.t('kind_' + i.kind)}] {i.summary}"
-                  for i in card.recent_interactions]
+        lines += [
+            f"  · {ctx.when(i.occurred_at)} [{ctx.t('kind_' + i.kind)}] {i.summary}"
+            for i in card.recent_interactions
+        ]
     if card.open_reminders:
         lines.append(ctx.t("card_reminders"))
         lines += [f"  · #{r.id} {ctx.when(r.due_at)} {r.text}" for r in card.open_reminders]
     if card.recent_feedback:
         lines.append(ctx.t("card_feedback"))
-        lines += [f"  · {ctx.when(f.created_at)} [{ctx.t('fb_' + f.kind)}"
-                  + (f" {f.score}/10" if f.score is not None else "") + f"] {f.text}"
-                  for f in card.recent_feedback]
+        lines += [
+            f"  · {ctx.when(f.created_at)} [{ctx.t('fb_' + f.kind)}"
+            + (f" {f.score}/10" if f.score is not None else "")
+            + f"] {f.text}"
+            for f in card.recent_feedback
+        ]
     return Reply(text="\n".join(lines), data=data_of(card), private=True)
 
 
@@ -113,7 +129,8 @@ def log_reply(ctx: Context, result: LogResult) -> Reply:
         return Reply(text=text, buttons=undo_button(ctx), data=data_of(result))
     text += "\n" + ctx.t("followup_created", when=ctx.when(result.follow_up.due_at))
     return Reply(
-        text=text, buttons=reminder_buttons(ctx, result.follow_up.id, undo=True),
+        text=text,
+        buttons=reminder_buttons(ctx, result.follow_up.id, undo=True),
         data=data_of(result),
     )
 
@@ -130,8 +147,10 @@ def today_reply(ctx: Context, result: TodayResult) -> Reply:
         lines += [reminder_line(ctx, v) for v in result.today]
     first = (result.overdue + result.today)[:5]
     buttons = [
-        [Button(label=f"✓ #{v.id}", payload=f"done:{v.id}"),
-         Button(label=f"⏰ #{v.id} {ctx.t('btn_snooze_1d')}", payload=f"snooze:{v.id}:1d")]
+        [
+            Button(label=f"✓ #{v.id}", payload=f"done:{v.id}"),
+            Button(label=f"⏰ #{v.id} {ctx.t('btn_snooze_1d')}", payload=f"snooze:{v.id}:1d"),
+        ]
         for v in first
     ]
     return Reply(text="\n".join(lines), buttons=buttons, data=data_of(result), private=True)

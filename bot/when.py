@@ -31,33 +31,92 @@ from dateparser.date import DateDataParser
 
 EXAMPLES_ZH: list[str] = ["明天下午3点", "下周三", "周五上午", "3天后", "12月1日", "月底"]
 EXAMPLES_EN: list[str] = [
-    "tomorrow 9am", "next Friday", "friday 3pm", "in 2 weeks", "Dec 1", "end of month",
+    "tomorrow 9am",
+    "next Friday",
+    "friday 3pm",
+    "in 2 weeks",
+    "Dec 1",
+    "end of month",
 ]
 
 DEFAULT_TIME = time(9, 0)
 _PERIOD_HOURS = {"morning": 9, "noon": 12, "afternoon": 14, "evening": 19}
 _ZH_PERIODS = {
-    "上午": "morning", "早上": "morning", "早晨": "morning", "中午": "noon",
-    "下午": "afternoon", "傍晚": "evening", "晚上": "evening",
+    "上午": "morning",
+    "早上": "morning",
+    "早晨": "morning",
+    "中午": "noon",
+    "下午": "afternoon",
+    "傍晚": "evening",
+    "晚上": "evening",
 }
-_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
-_EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-               "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_ZH_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_EN_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
 _EN_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _EN_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 # (offset in days, implied part of day) for single-word relative days.
 _RELATIVE_DAYS: dict[str, tuple[int, str | None]] = {
-    "今天": (0, None), "今日": (0, None), "今早": (0, "morning"), "今晚": (0, "evening"),
-    "明天": (1, None), "明日": (1, None), "明早": (1, "morning"), "明晨": (1, "morning"),
-    "明晚": (1, "evening"), "后天": (2, None), "大后天": (3, None),
-    "today": (0, None), "tonight": (0, "evening"), "tomorrow": (1, None), "tmr": (1, None),
-    "tmrw": (1, None), "day after tomorrow": (2, None),
+    "今天": (0, None),
+    "今日": (0, None),
+    "今早": (0, "morning"),
+    "今晚": (0, "evening"),
+    "明天": (1, None),
+    "明日": (1, None),
+    "明早": (1, "morning"),
+    "明晨": (1, "morning"),
+    "明晚": (1, "evening"),
+    "后天": (2, None),
+    "大后天": (3, None),
+    "today": (0, None),
+    "tonight": (0, "evening"),
+    "tomorrow": (1, None),
+    "tmr": (1, None),
+    "tmrw": (1, None),
+    "day after tomorrow": (2, None),
 }
-_UNIT_PREFIXES = (("分", "minutes"), ("mi", "minutes"), ("小", "hours"), ("钟", "hours"),
-                  ("h", "hours"), ("天", "days"), ("日", "days"), ("d", "days"),
-                  ("周", "weeks"), ("星", "weeks"), ("礼", "weeks"), ("w", "weeks"),
-                  ("月", "months"), ("mo", "months"), ("年", "years"), ("y", "years"))
+_UNIT_PREFIXES = (
+    ("分", "minutes"),
+    ("mi", "minutes"),
+    ("小", "hours"),
+    ("钟", "hours"),
+    ("h", "hours"),
+    ("天", "days"),
+    ("日", "days"),
+    ("d", "days"),
+    ("周", "weeks"),
+    ("星", "weeks"),
+    ("礼", "weeks"),
+    ("w", "weeks"),
+    ("月", "months"),
+    ("mo", "months"),
+    ("年", "years"),
+    ("y", "years"),
+)
 # Full-width ASCII (１２：３０，) -> half-width, length-preserving so find_when offsets hold.
 _HALF_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
@@ -76,10 +135,14 @@ _TIME = (
 )
 _SEP = r"\s*(?:at\s+|@\s*|,\s*)?"
 _ZH_WD = r"[一二三四五六日天1-7]"
-_EN_WD = (r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
-          r"|sat(?:urday)?|sun(?:day)?")
-_EN_MON = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_EN_WD = (
+    r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+    r"|sat(?:urday)?|sun(?:day)?"
+)
+_EN_MON = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
 _EN_UNIT = r"minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|years?|yrs?"
 _EN_COUNT = r"\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|half\s+an?"
 
@@ -107,8 +170,7 @@ def _rule(day_re: str, handler: Handler, *, timed: bool = True, in_text: bool = 
     """Compile a day pattern with an optional time after it (or before it, English style)."""
     forms = [day_re]
     if timed:
-        forms = [rf"(?:{day_re})(?:{_SEP}{_TIME})?",
-                 rf"(?:at\s+)?{_TIME}\s+(?:on\s+)?(?:{day_re})"]
+        forms = [rf"(?:{day_re})(?:{_SEP}{_TIME})?", rf"(?:at\s+)?{_TIME}\s+(?:on\s+)?(?:{day_re})"]
     return _Rule(tuple(re.compile(f, re.IGNORECASE) for f in forms), handler, in_text)
 
 
@@ -307,35 +369,58 @@ def _on_time_only(m: re.Match[str], now: datetime) -> _Day:
 
 _REL_ALTS = "|".join(sorted((k for k in _RELATIVE_DAYS if not k.isascii()), key=len, reverse=True))
 _RULES: list[_Rule] = [
-    _rule(rf"(?P<rel>{_REL_ALTS}|\b(?:(?:the\s+)?day\s+after\s+tomorrow|today|tonight|tomorrow"
-          r"|tmrw?)\b)", _on_relative_day),
-    _rule(rf"(?<!\d)(?P<n>\d{{1,3}}|{_ZH_N}|半)\s*个?\s*(?P<u>分钟|小时|钟头|天|日|周|星期|礼拜|月|年)"
-          r"\s*(?:之后|以后|后)", _on_offset),
+    _rule(
+        rf"(?P<rel>{_REL_ALTS}|\b(?:(?:the\s+)?day\s+after\s+tomorrow|today|tonight|tomorrow"
+        r"|tmrw?)\b)",
+        _on_relative_day,
+    ),
+    _rule(
+        rf"(?<!\d)(?P<n>\d{{1,3}}|{_ZH_N}|半)\s*个?\s*(?P<u>分钟|小时|钟头|天|日|周|星期|礼拜|月|年)"
+        r"\s*(?:之后|以后|后)",
+        _on_offset,
+    ),
     _rule(rf"\bin\s+(?P<n>{_EN_COUNT})\s+(?P<u>{_EN_UNIT})\b", _on_offset),
     _rule(rf"\b(?P<n>{_EN_COUNT})\s+(?P<u>{_EN_UNIT})\s+(?:from\s+now|later)\b", _on_offset),
-    _rule(rf"(?:(?P<wp>下下|下个?|本|这个?)|(?<![上个\d一二两三四五六七八九十]))(?:周|星期|礼拜)"
-          rf"(?P<wd>{_ZH_WD})", _on_weekday),
+    _rule(
+        rf"(?:(?P<wp>下下|下个?|本|这个?)|(?<![上个\d一二两三四五六七八九十]))(?:周|星期|礼拜)"
+        rf"(?P<wd>{_ZH_WD})",
+        _on_weekday,
+    ),
     _rule(rf"\b(?:on\s+)?(?:(?P<wp>next|this|coming)\s+)?(?P<wd>{_EN_WD})\b", _on_weekday),
     _rule(rf"(?P<wp>下下|下)个?(?:周|星期|礼拜)(?!{_ZH_WD}|末)", _on_next_week),
     _rule(r"\b(?P<wp>next\s+week|the\s+week\s+after\s+next)\b", _on_next_week),
     _rule(r"(?:(?P<wp>下下|下个?|本|这个?)|(?<![上个]))周末", _on_weekday),
     _rule(r"\b(?:(?:on\s+)?(?:the\s+)?|(?P<wp>next|this)\s+)weekend\b", _on_weekday),
-    _rule(r"(?<!上)下个?月(?![\d零一二两三四五六七八九十底末初号])|\bnext\s+month\b",
-          _on_month_edge),
-    _rule(rf"(?:(?P<y>\d{{4}})\s*年\s*)?(?<!\d)(?P<mo>{_NUM})\s*月\s*(?P<d>{_NUM})\s*[日号號]",
-          _on_month_day),
+    _rule(
+        r"(?<!上)下个?月(?![\d零一二两三四五六七八九十底末初号])|\bnext\s+month\b", _on_month_edge
+    ),
+    _rule(
+        rf"(?:(?P<y>\d{{4}})\s*年\s*)?(?<!\d)(?P<mo>{_NUM})\s*月\s*(?P<d>{_NUM})\s*[日号號]",
+        _on_month_day,
+    ),
     _rule(r"(?<!\d)(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)", _on_month_day),
     _rule(r"(?<![\d/])(?P<mo>\d{1,2})/(?P<d>\d{1,2})(?![\d/])", _on_month_day, in_text=False),
-    _rule(rf"\b(?P<mo>{_EN_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?!\d)"
-          r"(?:,?\s+(?P<y>\d{4}))?\b", _on_month_day),
-    _rule(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mo>{_EN_MON})\b\.?"
-          r"(?:,?\s+(?P<y>\d{4}))?", _on_month_day),
+    _rule(
+        rf"\b(?P<mo>{_EN_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?!\d)"
+        r"(?:,?\s+(?P<y>\d{4}))?\b",
+        _on_month_day,
+    ),
+    _rule(
+        rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mo>{_EN_MON})\b\.?"
+        r"(?:,?\s+(?P<y>\d{4}))?",
+        _on_month_day,
+    ),
     _rule(rf"(?P<mp>下个?|本|这个?)月(?P<d>{_NUM})\s*[日号號]", _on_day_of_month),
     _rule(rf"(?<![\d月])(?P<d>{_NUM})\s*[日号號]", _on_day_of_month, in_text=False),
-    _rule(rf"(?:(?P<mx>下个?|本|这个?)|(?<!\d)(?P<mn>{_NUM})|(?<![上个\d]))月(?P<pos>底|末|初)",
-          _on_month_edge),
-    _rule(r"\b(?:the\s+)?(?P<pos>end|start|beginning)\s+of\s+(?:the\s+)?(?:(?P<mx>this|next)\s+)?"
-          r"month\b", _on_month_edge),
+    _rule(
+        rf"(?:(?P<mx>下个?|本|这个?)|(?<!\d)(?P<mn>{_NUM})|(?<![上个\d]))月(?P<pos>底|末|初)",
+        _on_month_edge,
+    ),
+    _rule(
+        r"\b(?:the\s+)?(?P<pos>end|start|beginning)\s+of\s+(?:the\s+)?(?:(?P<mx>this|next)\s+)?"
+        r"month\b",
+        _on_month_edge,
+    ),
     _rule(rf"(?:at\s+)?{_TIME}", _on_time_only, timed=False, in_text=False),
 ]
 
@@ -369,9 +454,13 @@ def _fallback(text: str, now: datetime) -> datetime | None:
     if re.fullmatch(r"[\d\s.,%]+", text) or not _FALLBACK_GATE.search(text):
         return None
     tz_name = getattr(now.tzinfo, "key", None) or now.strftime("%z")
-    settings = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": True,
-                "RELATIVE_BASE": now.replace(tzinfo=None), "TIMEZONE": tz_name,
-                "RETURN_TIME_AS_PERIOD": True}
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "RELATIVE_BASE": now.replace(tzinfo=None),
+        "TIMEZONE": tz_name,
+        "RETURN_TIME_AS_PERIOD": True,
+    }
     data = DateDataParser(settings=settings).get_date_data(text)
     if data.date_obj is None:
         return None
@@ -411,5 +500,5 @@ def find_when(text: str, *, now: datetime) -> tuple[datetime, str] | None:
                 found = _build(m, rule.handler, now)
                 key = (m.end() - m.start(), -m.start())
                 if found and found > now and (best is None or key > best[0]):
-                    best = (key, found, text[m.start():m.end()])
+                    best = (key, found, text[m.start() : m.end()])
     return (best[1], best[2]) if best else None

@@ -118,9 +118,7 @@ async def _owner_team(session: AsyncSession, actor: Actor, owner_id: int) -> int
     return owner.team_id
 
 
-async def create_customer(
-    *, session: AsyncSession, actor: Actor, data: CustomerCreate
-) -> Customer:
+async def create_customer(*, session: AsyncSession, actor: Actor, data: CustomerCreate) -> Customer:
     values = _clean_contacts(data.model_dump(exclude_none=True))
     owner_id = values.pop("owner_id", None) or actor.staff_id
     team_id = await _owner_team(session, actor, owner_id)
@@ -134,7 +132,11 @@ async def create_customer(
     assert customer.id is not None
     await refresh_search_keys(session, customer)
     await audit.record(
-        session, actor, action="create", entity="customer", entity_id=customer.id,
+        session,
+        actor,
+        action="create",
+        entity="customer",
+        entity_id=customer.id,
         after=audit.snapshot(customer),
     )
     return customer
@@ -159,8 +161,13 @@ async def update_customer(
     session.add(customer)
     await refresh_search_keys(session, customer)
     await audit.record(
-        session, actor, action="update", entity="customer", entity_id=customer_id,
-        before=before, after=audit.snapshot(customer, set(changes)),
+        session,
+        actor,
+        action="update",
+        entity="customer",
+        entity_id=customer_id,
+        before=before,
+        after=audit.snapshot(customer, set(changes)),
     )
     return customer
 

@@ -46,13 +46,19 @@ async def record_feedback(
     await session.flush()
     assert feedback.id is not None
     await audit.record(
-        session, actor, action="create", entity="feedback", entity_id=feedback.id,
+        session,
+        actor,
+        action="create",
+        entity="feedback",
+        entity_id=feedback.id,
         after=audit.snapshot(feedback),
     )
     return feedback
 
 
-async def recent_feedback(session: AsyncSession, customer_id: int, *, limit: int = 3) -> list[Feedback]:
+async def recent_feedback(
+    session: AsyncSession, customer_id: int, *, limit: int = 3
+) -> list[Feedback]:
     stmt = (
         select(Feedback)
         .where(Feedback.customer_id == customer_id, col(Feedback.deleted_at).is_(None))

@@ -41,7 +41,11 @@ async def log_interaction(
     await session.flush()
     assert interaction.id is not None
     await audit.record(
-        session, actor, action="create", entity="interaction", entity_id=interaction.id,
+        session,
+        actor,
+        action="create",
+        entity="interaction",
+        entity_id=interaction.id,
         after=audit.snapshot(interaction),
     )
     return interaction

@@ -21,6 +21,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Apply every migration. "heads": features add migrations on branches from 0001."""
+
     def run(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), revision)
 

@@ -51,12 +51,12 @@ def pinyin_syllables(text: str) -> list[str]:
 
 
 def pinyin_full(text: str) -> str:
-    """"张伟" -> "zhangwei"."""
+    """ "张伟" -> "zhangwei"."""
     return fold("".join(pinyin_syllables(text)))
 
 
 def pinyin_initials(text: str) -> str:
-    """"张伟" -> "zw"."""
+    """ "张伟" -> "zw"."""
     return "".join(s[0] for s in pinyin_syllables(text) if s)
 
 
@@ -73,7 +73,7 @@ _UNITS = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}
 
 
 def parse_amount(raw: str) -> tuple[Decimal, str | None] | None:
-    """"¥1,200" -> (1200, "CNY"); "1.2万" -> (12000, None); None when it is not an amount."""
+    """ "¥1,200" -> (1200, "CNY"); "1.2万" -> (12000, None); None when it is not an amount."""
     match = _AMOUNT.match(raw.strip().lower().replace(" ", ""))
     if match is None:
         return None

@@ -77,7 +77,11 @@ async def record_order(
     customer.last_activity_at = max(customer.last_activity_at or ordered_at, ordered_at)
     session.add(customer)
     await audit.record(
-        session, actor, action="create", entity="order", entity_id=order.id,
+        session,
+        actor,
+        action="create",
+        entity="order",
+        entity_id=order.id,
         after=audit.snapshot(order),
     )
     return order
@@ -85,7 +89,9 @@ async def record_order(
 
 async def order_stats(session: AsyncSession, customer_id: int) -> OrderStats:
     alive = (Order.customer_id == customer_id) & col(Order.deleted_at).is_(None)
-    stmt = select(func.count(), func.coalesce(func.sum(Order.amount), 0), func.max(Order.ordered_at))
+    stmt = select(
+        func.count(), func.coalesce(func.sum(Order.amount), 0), func.max(Order.ordered_at)
+    )
     count, total, last = (await session.exec(stmt.where(alive))).one()
     return OrderStats(count=count, total=Decimal(total), last_ordered_at=last)
 

@@ -39,7 +39,11 @@ async def create_reminder(
     await session.flush()
     assert reminder.id is not None
     await audit.record(
-        session, actor, action="create", entity="reminder", entity_id=reminder.id,
+        session,
+        actor,
+        action="create",
+        entity="reminder",
+        entity_id=reminder.id,
         after=audit.snapshot(reminder),
     )
     return reminder
@@ -77,8 +81,13 @@ async def _change(
     session.add(reminder)
     assert reminder.id is not None
     await audit.record(
-        session, actor, action="update", entity="reminder", entity_id=reminder.id,
-        before=before, after=audit.snapshot(reminder, set(changes)),
+        session,
+        actor,
+        action="update",
+        entity="reminder",
+        entity_id=reminder.id,
+        before=before,
+        after=audit.snapshot(reminder, set(changes)),
     )
     return reminder
 

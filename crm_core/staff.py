@@ -106,8 +106,10 @@ async def staff_for_identity(
 
 async def find_staff(session: AsyncSession, ref: str) -> Staff:
     """A staff member by id or exact name."""
-    stmt = select(Staff).where(Staff.id == int(ref)) if ref.isdigit() else select(Staff).where(
-        Staff.name == ref
+    stmt = (
+        select(Staff).where(Staff.id == int(ref))
+        if ref.isdigit()
+        else select(Staff).where(Staff.name == ref)
     )
     staff = (await session.exec(stmt)).first()
     if staff is None:

@@ -107,15 +107,18 @@ def chat(
 
 @app.command()
 def run(
-    as_: Annotated[str | None, typer.Option("--as", help="Console user when no platform is set.")]
-    = None,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Console user when no platform is set.")
+    ] = None,
 ) -> None:
     """Start every configured front door; the console chat when no platform is configured."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     if settings.telegram_token or settings.slack_bot_token:
-        console.print("[yellow]Telegram and Slack front doors are not built yet; "
-                      "starting the console.[/yellow]")
+        console.print(
+            "[yellow]Telegram and Slack front doors are not built yet; "
+            "starting the console.[/yellow]"
+        )
 
     async def work(engine: AsyncEngine) -> None:
         await upgrade(engine)
@@ -143,13 +146,21 @@ def staff_add(
         await upgrade(engine)
         async with make_session_factory(engine)() as session, session.begin():
             member = await staff_service.add_staff(
-                session, name=name, role=role, team=team, language=language,
-                timezone=timezone, email=email,
+                session,
+                name=name,
+                role=role,
+                team=team,
+                language=language,
+                timezone=timezone,
+                email=email,
             )
             invite = await staff_service.create_invite(session, member)
         console.print(f"Added {member.name} (#{member.id}, {member.role.value}).")
-        console.print(f"Invite code: [bold]{invite.code}[/bold] "
-                      f"(send /start {invite.code} to the bot; expires {invite.expires_at:%Y-%m-%d %H:%M} UTC)")
+        console.print(
+            f"Invite code: [bold]{invite.code}[/bold] "
+            f"(send /start {invite.code} to the bot; "
+            f"expires {invite.expires_at:%Y-%m-%d %H:%M} UTC)"
+        )
 
     _run(work)
 
@@ -163,9 +174,15 @@ def staff_list() -> None:
             rows = await staff_service.list_staff(session)
         table = Table("id", "name", "role", "team", "language", "timezone", "active")
         for member, team in rows:
-            table.add_row(str(member.id), member.name, member.role.value,
-                          team.name if team else "", member.language, member.timezone,
-                          "yes" if member.active else "no")
+            table.add_row(
+                str(member.id),
+                member.name,
+                member.role.value,
+                team.name if team else "",
+                member.language,
+                member.timezone,
+                "yes" if member.active else "no",
+            )
         console.print(table)
 
     _run(work)

@@ -35,7 +35,7 @@ class ParsedCommand:
 
 
 def parse_command(text: str) -> ParsedCommand | None:
-    """"/log 张伟: …" or "/记录 张伟：…" or "查 张伟" -> ParsedCommand; None for free text.
+    """ "/log 张伟: …" or "/记录 张伟：…" or "查 张伟" -> ParsedCommand; None for free text.
 
     Without a slash only Chinese aliases count: "查 张伟" is clearly a command, while English
     words like "new" or "done" open ordinary sentences.
@@ -51,7 +51,7 @@ def parse_command(text: str) -> ParsedCommand | None:
 
 
 def split_colon(rest: str) -> tuple[str, str] | None:
-    """"张伟: 聊了新报价" -> ("张伟", "聊了新报价"); None without a colon."""
+    """ "张伟: 聊了新报价" -> ("张伟", "聊了新报价"); None without a colon."""
     parts = _COLON.split(rest, maxsplit=1)
     if len(parts) != 2:
         return None

@@ -11,7 +11,7 @@ from bot.commands.errors import BadWhen, Usage
 from bot.commands.grammar import ALIASES, split_colon
 from bot.commands.infer import interaction_kind
 from bot.commands.newcustomer import parse_new_customer
-from bot.commands.resolve import Ambiguous, resolve_customer
+from bot.commands.resolve import resolve_customer
 from bot.context import Context
 from bot.conversation import save_pending
 from bot.events import Reply
@@ -50,8 +50,11 @@ async def customer_or_choice(
     if isinstance(resolved, int):
         return resolved
     await save_pending(ctx, command=command, rest=rest)
-    return [Reply(text=ctx.t("pick_customer", ref=resolved.ref),
-                  buttons=views.pick_buttons(resolved.hits))]
+    return [
+        Reply(
+            text=ctx.t("pick_customer", ref=resolved.ref), buttons=views.pick_buttons(resolved.hits)
+        )
+    ]
 
 
 @command("find")
@@ -80,11 +83,14 @@ async def new(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
         raise Usage("new")
     created = await actions.create_customer(ctx, data)
     contact = " · ".join([*created.phones, *created.emails])
-    return [Reply(
-        text=ctx.t("customer_created", name=created.name, id=created.id)
-        + (f"\n{contact}" if contact else ""),
-        buttons=views.undo_button(ctx), data=views.data_of(created),
-    )]
+    return [
+        Reply(
+            text=ctx.t("customer_created", name=created.name, id=created.id)
+            + (f"\n{contact}" if contact else ""),
+            buttons=views.undo_button(ctx),
+            data=views.data_of(created),
+        )
+    ]
 
 
 @command("log")
@@ -110,7 +116,7 @@ async def log(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
 
 
 def split_ref_and_when(ctx: Context, head: str) -> tuple[str, datetime]:
-    """"Jane Smith next Friday 10am" -> ("Jane Smith", <Fri 10:00>): the longest WHEN wins."""
+    """ "Jane Smith next Friday 10am" -> ("Jane Smith", <Fri 10:00>): the longest WHEN wins."""
     words = head.split()
     for i in range(len(words)):
         moment = parse_when(" ".join(words[i:]), now=ctx.now)
@@ -135,11 +141,15 @@ async def remind(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     view = await actions.create_reminder(
         ctx, actions.RemindArgs(due_at=due_at, text=what, customer_id=customer_id)
     )
-    return [Reply(
-        text=ctx.t("reminder_created", when=ctx.when(view.due_at))
-        + "\n" + views.reminder_line(ctx, view),
-        buttons=views.reminder_buttons(ctx, view.id, undo=True), data=views.data_of(view),
-    )]
+    return [
+        Reply(
+            text=ctx.t("reminder_created", when=ctx.when(view.due_at))
+            + "\n"
+            + views.reminder_line(ctx, view),
+            buttons=views.reminder_buttons(ctx, view.id, undo=True),
+            data=views.data_of(view),
+        )
+    ]
 
 
 @command("today")
@@ -159,11 +169,18 @@ def reminder_id(text: str, command_name: str) -> int:
 async def done(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     first, _, outcome = rest.partition(" ")
     view = await actions.complete_reminder(
-        ctx, actions.ReminderRef(reminder_id=reminder_id(first, "done"),
-                                 outcome=outcome.strip() or None)
+        ctx,
+        actions.ReminderRef(
+            reminder_id=reminder_id(first, "done"), outcome=outcome.strip() or None
+        ),
     )
-    return [Reply(text=ctx.t("reminder_done", id=view.id), buttons=views.undo_button(ctx),
-                  data=views.data_of(view))]
+    return [
+        Reply(
+            text=ctx.t("reminder_done", id=view.id),
+            buttons=views.undo_button(ctx),
+            data=views.data_of(view),
+        )
+    ]
 
 
 SNOOZE_SHORTCUTS = {"1d": timedelta(days=1), "1w": timedelta(weeks=1)}
@@ -177,12 +194,17 @@ async def snooze(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     shortcut = SNOOZE_SHORTCUTS.get(when_text)
     until = ctx.now + shortcut if shortcut else when_or_fail(ctx, when_text)
     view = await actions.snooze_reminder(ctx, actions.SnoozeArgs(reminder_id=rid, until=until))
-    return [Reply(text=ctx.t("reminder_snoozed", id=view.id, when=ctx.when(view.due_at)),
-                  buttons=views.undo_button(ctx), data=views.data_of(view))]
+    return [
+        Reply(
+            text=ctx.t("reminder_snoozed", id=view.id, when=ctx.when(view.due_at)),
+            buttons=views.undo_button(ctx),
+            data=views.data_of(view),
+        )
+    ]
 
 
 def split_score(head: str) -> tuple[str, int | None]:
-    """"张伟 9" -> ("张伟", 9); a trailing number 0-10 is the score."""
+    """ "张伟 9" -> ("张伟", 9); a trailing number 0-10 is the score."""
     match = re.fullmatch(r"(.+?)\s+(\d{1,2})(?:/10|分)?", head.strip())
     if match and int(match[2]) <= 10:
         return match[1], int(match[2])
@@ -203,8 +225,13 @@ async def feedback(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
         ctx, actions.FeedbackArgs(customer_id=cid, text=text, score=score)
     )
     key = "feedback_complaint" if result.status == "open" else "feedback_recorded"
-    return [Reply(text=ctx.t(key, name=result.customer_name), buttons=views.undo_button(ctx),
-                  data=views.data_of(result))]
+    return [
+        Reply(
+            text=ctx.t(key, name=result.customer_name),
+            buttons=views.undo_button(ctx),
+            data=views.data_of(result),
+        )
+    ]
 
 
 @command("order")
@@ -216,7 +243,7 @@ async def order(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
             break
     else:
         raise Usage("order")
-    ref, items_text = " ".join(words[:i]), " ".join(words[i + 1:])
+    ref, items_text = " ".join(words[:i]), " ".join(words[i + 1 :])
     items = [x.strip() for x in re.split(r"[,，、;；]", items_text) if x.strip()]
     cid = await customer_or_choice(ctx, command="order", ref=ref, rest=rest, picked=picked)
     if isinstance(cid, list):
@@ -224,11 +251,17 @@ async def order(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     result = await actions.record_order(
         ctx, actions.OrderArgs(customer_id=cid, amount=amount[0], currency=amount[1], items=items)
     )
-    return [Reply(
-        text=ctx.t("order_recorded", name=result.customer_name,
-                   amount=format_money(result.amount, result.currency, ctx.lang)),
-        buttons=views.undo_button(ctx), data=views.data_of(result),
-    )]
+    return [
+        Reply(
+            text=ctx.t(
+                "order_recorded",
+                name=result.customer_name,
+                amount=format_money(result.amount, result.currency, ctx.lang),
+            ),
+            buttons=views.undo_button(ctx),
+            data=views.data_of(result),
+        )
+    ]
 
 
 @command("undo")

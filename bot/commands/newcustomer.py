@@ -14,23 +14,46 @@ from crm_core.normalize import has_cjk, looks_like_phone
 
 # key=value names people type, in both languages, to CustomerCreate fields.
 FIELD_ALIASES: dict[str, str] = {
-    "company": "company", "公司": "company", "单位": "company",
-    "title": "title", "职位": "title",
-    "phone": "phones", "tel": "phones", "电话": "phones", "手机": "phones",
-    "email": "emails", "邮箱": "emails",
-    "wechat": "wechat_id", "微信": "wechat_id",
-    "channel": "preferred_channel", "渠道": "preferred_channel",
-    "time": "preferred_contact_time", "联系时间": "preferred_contact_time",
-    "source": "source", "来源": "source",
-    "birthday": "birthday", "生日": "birthday",
-    "anniversary": "anniversary", "纪念日": "anniversary",
-    "hobbies": "hobbies", "爱好": "hobbies",
-    "tags": "tags", "tag": "tags", "标签": "tags",
-    "city": "city", "城市": "city",
-    "region": "region", "省份": "region", "地区": "region",
-    "stage": "stage", "阶段": "stage",
-    "notes": "notes", "备注": "notes",
-    "lang": "language", "language": "language", "语言": "language",
+    "company": "company",
+    "公司": "company",
+    "单位": "company",
+    "title": "title",
+    "职位": "title",
+    "phone": "phones",
+    "tel": "phones",
+    "电话": "phones",
+    "手机": "phones",
+    "email": "emails",
+    "邮箱": "emails",
+    "wechat": "wechat_id",
+    "微信": "wechat_id",
+    "channel": "preferred_channel",
+    "渠道": "preferred_channel",
+    "time": "preferred_contact_time",
+    "联系时间": "preferred_contact_time",
+    "source": "source",
+    "来源": "source",
+    "birthday": "birthday",
+    "生日": "birthday",
+    "anniversary": "anniversary",
+    "纪念日": "anniversary",
+    "hobbies": "hobbies",
+    "爱好": "hobbies",
+    "tags": "tags",
+    "tag": "tags",
+    "标签": "tags",
+    "city": "city",
+    "城市": "city",
+    "region": "region",
+    "省份": "region",
+    "地区": "region",
+    "stage": "stage",
+    "阶段": "stage",
+    "notes": "notes",
+    "备注": "notes",
+    "lang": "language",
+    "language": "language",
+    "语言": "language",
 }
 LIST_FIELDS = {"phones", "emails", "hobbies", "tags"}
 _PAIR = re.compile(r"^(?P<key>[^=＝]+)[=＝](?P<value>.+)$")
@@ -40,7 +63,7 @@ _DATE = re.compile(r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?$")
 
 
 def parse_birthday(text: str) -> date:
-    """"1988-05-12", "5月12日", "05-12" (year unknown -> stored as year 1904, a leap year)."""
+    """ "1988-05-12", "5月12日", "05-12" (year unknown -> stored as year 1904, a leap year)."""
     match = _DATE.match(text.strip())
     if match is None:
         raise InvalidInput("bad_date", value=text)

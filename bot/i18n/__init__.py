@@ -20,7 +20,7 @@ _LOCALES = {"zh": "zh_CN", "en": "en_US"}
 
 
 def normalize_language(value: str | None, default: str = "zh") -> str:
-    """"zh-hans", "zh_CN" -> "zh"; "en-GB" -> "en"; anything else -> default."""
+    """ "zh-hans", "zh_CN" -> "zh"; "en-GB" -> "en"; anything else -> default."""
     if not value:
         return default
     short = value.replace("_", "-").split("-")[0].lower()

@@ -33,9 +33,7 @@ class Feedback(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
-    kind: FeedbackKind = Field(
-        default=FeedbackKind.REVIEW, sa_column=enum_column(FeedbackKind)
-    )
+    kind: FeedbackKind = Field(default=FeedbackKind.REVIEW, sa_column=enum_column(FeedbackKind))
     score: int | None = Field(default=None, ge=0, le=10)
     text: str = ""
     status: FeedbackStatus = Field(

@@ -31,9 +31,7 @@ class InboxMessage(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     text: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
-    status: InboxStatus = Field(
-        default=InboxStatus.RECEIVED, sa_column=enum_column(InboxStatus)
-    )
+    status: InboxStatus = Field(default=InboxStatus.RECEIVED, sa_column=enum_column(InboxStatus))
     error: str | None = None
     received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     processed_at: datetime | None = Field(default=None, sa_column=utc_column())

@@ -43,8 +43,13 @@ def enum_column(enum: type[StrEnum], *, index: bool = False) -> Any:
     """Stores the enum's value ("rep", not "REP") as a plain string column: readable SQL,
     no PostgreSQL enum types to migrate when a value is added."""
     return Column(
-        Enum(enum, values_callable=lambda e: [m.value for m in e], native_enum=False,
-             length=30, validate_strings=True),
+        Enum(
+            enum,
+            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            length=30,
+            validate_strings=True,
+        ),
         nullable=False,
         index=index,
     )

@@ -43,12 +43,25 @@ def assistant(sessions) -> Assistant:
     return Assistant(sessions)
 
 
-async def say(assistant: Assistant, who: str, text: str | None = None, *, button: str | None = None,
-              message_id: str | None = None, channel: str = "console") -> list[Reply]:
-    return await assistant.handle(Incoming(
-        channel=channel, message_id=message_id or str(next(_ids)), sender_id=who,
-        chat_id=f"chat-{who}", text=text, button=button,
-    ))
+async def say(
+    assistant: Assistant,
+    who: str,
+    text: str | None = None,
+    *,
+    button: str | None = None,
+    message_id: str | None = None,
+    channel: str = "console",
+) -> list[Reply]:
+    return await assistant.handle(
+        Incoming(
+            channel=channel,
+            message_id=message_id or str(next(_ids)),
+            sender_id=who,
+            chat_id=f"chat-{who}",
+            text=text,
+            button=button,
+        )
+    )
 
 
 async def count(sessions, model) -> int:
@@ -59,8 +72,18 @@ async def count(sessions, model) -> int:
 async def test_create_find_and_card_in_chinese(assistant, sessions, staffing):
     [created] = await say(assistant, "李娜", "/新建 张伟 138-0013-8000 公司=华信科技 标签=VIP")
     assert "张伟" in created.text and created.data["phones"] == ["+8613800138000"]
-    for query in ("张伟", "zhangwei", "zhang wei", "zw", "13800138000", "+86 138 0013 8000",
-                  "8000", "华信", "vip", "zhangwie"):
+    for query in (
+        "张伟",
+        "zhangwei",
+        "zhang wei",
+        "zw",
+        "13800138000",
+        "+86 138 0013 8000",
+        "8000",
+        "华信",
+        "vip",
+        "zhangwie",
+    ):
         [found] = await say(assistant, "李娜", f"/查 {query}")
         assert [h["name"] for h in found.data["hits"]] == ["张伟"], query
     [card] = await say(assistant, "李娜", "/客户 张伟")
@@ -68,8 +91,9 @@ async def test_create_find_and_card_in_chinese(assistant, sessions, staffing):
 
 
 async def test_english_speaker_gets_english_replies(assistant, staffing):
-    [created] = await say(assistant, "Tom", "/new Jane Smith +1 415 555 0132 jane@acme.example "
-                                           "company=Acme")
+    [created] = await say(
+        assistant, "Tom", "/new Jane Smith +1 415 555 0132 jane@acme.example company=Acme"
+    )
     assert created.text.startswith("Customer Jane Smith created")
     [found] = await say(assistant, "Tom", "/find jane")
     assert "1 customer(s) match" in found.text
@@ -81,8 +105,7 @@ async def test_log_with_a_date_phrase_creates_the_follow_up(assistant, sessions,
     assert "拜访" in logged.text and "12月2日" in logged.text
     follow_up = logged.data["follow_up"]
     # Next week's Wednesday 2 Dec, in the afternoon, stored in UTC.
-    assert follow_up["due_at"].astimezone(SHANGHAI) == datetime(2026, 12, 2, 14, 0,
-                                                                 tzinfo=SHANGHAI)
+    assert follow_up["due_at"].astimezone(SHANGHAI) == datetime(2026, 12, 2, 14, 0, tzinfo=SHANGHAI)
     payloads = [b.payload for row in logged.buttons for b in row]
     assert f"done:{follow_up['id']}" in payloads and "undo" in payloads
     async with sessions() as session:
@@ -96,10 +119,12 @@ async def test_english_log_and_remind(assistant, staffing):
     [logged] = await say(assistant, "Tom", "/log Jane Smith: call went well, follow up next Friday")
     assert logged.data["kind"] == "call"
     assert logged.data["follow_up"]["due_at"].astimezone(SHANGHAI) == datetime(
-        2026, 12, 4, 9, 0, tzinfo=SHANGHAI)
+        2026, 12, 4, 9, 0, tzinfo=SHANGHAI
+    )
     [reminder] = await say(assistant, "Tom", "/remind Jane Smith next Friday 10am: send the quote")
-    assert reminder.data["due_at"].astimezone(SHANGHAI) == datetime(2026, 12, 4, 10, 0,
-                                                                    tzinfo=SHANGHAI)
+    assert reminder.data["due_at"].astimezone(SHANGHAI) == datetime(
+        2026, 12, 4, 10, 0, tzinfo=SHANGHAI
+    )
     assert reminder.data["customer_name"] == "Jane Smith"
 
 
@@ -164,8 +189,9 @@ async def test_unknown_sender_is_refused_and_learns_nothing(assistant, sessions,
     [reply] = await say(assistant, "stranger", "/查 张伟", channel="telegram")
     assert "不认识你" in reply.text and "张伟" not in reply.text and reply.data is None
     async with sessions() as session:
-        stored = (await session.exec(select(InboxMessage).where(
-            InboxMessage.sender_id == "stranger"))).one()
+        stored = (
+            await session.exec(select(InboxMessage).where(InboxMessage.sender_id == "stranger"))
+        ).one()
         assert stored.status == InboxStatus.PROCESSED and stored.text == "/查 张伟"
 
 
@@ -209,8 +235,9 @@ async def test_language_switch(assistant, staffing):
 
 async def test_a_crash_after_storing_is_replayed_once(assistant, sessions, staffing):
     await say(assistant, "李娜", "/新建 张伟 13800138000")
-    incoming = Incoming(channel="console", message_id="u-9", sender_id="李娜", chat_id="c",
-                        text="/记录 张伟: 电话")
+    incoming = Incoming(
+        channel="console", message_id="u-9", sender_id="李娜", chat_id="c", text="/记录 张伟: 电话"
+    )
     # The front door stored the message and the process died before handling it.
     assert await assistant._store(incoming) is not None
     restarted = Assistant(sessions)

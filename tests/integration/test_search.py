@@ -12,8 +12,9 @@ from crm_core.search import search_customers
 
 async def add(sessions, actor, name, **fields):
     async with sessions() as session, session.begin():
-        return await create_customer(session=session, actor=actor,
-                                     data=CustomerCreate(name=name, **fields))
+        return await create_customer(
+            session=session, actor=actor, data=CustomerCreate(name=name, **fields)
+        )
 
 
 async def names(sessions, actor, query):

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from crm_core import audit
 from crm_core.card import customer_card
+from crm_core.clock import utcnow
 from crm_core.customers import CustomerCreate, CustomerUpdate, create_customer, update_customer
 from crm_core.errors import Conflict, InvalidInput, NotFound
 from crm_core.feedback import FeedbackCreate, record_feedback
@@ -27,7 +28,6 @@ from crm_core.models import (
     ReminderStatus,
     Stage,
 )
-from crm_core.clock import utcnow
 from crm_core.orders import OrderCreate, OrderItemIn, record_order
 from crm_core.reminders import (
     ReminderCreate,
@@ -48,7 +48,9 @@ async def new_customer(sessions, actor, name="张伟", **fields):
 
 async def test_phones_are_stored_in_e164_and_emails_lower_case(sessions, staffing):
     customer = await new_customer(
-        sessions, staffing.lina, phones=["138-0013-8000", "+1 (415) 555-0132"],
+        sessions,
+        staffing.lina,
+        phones=["138-0013-8000", "+1 (415) 555-0132"],
         emails=["Zhang.Wei@HuaXin.example"],
     )
     assert customer.phones == ["+8613800138000", "+14155550132"]
@@ -77,16 +79,23 @@ async def test_a_rep_cannot_read_or_change_another_reps_customer(sessions, staff
     lina = staffing.lina
     attempts = [
         lambda s: customer_card(session=s, actor=lina, customer_id=theirs.id),
-        lambda s: update_customer(session=s, actor=lina, customer_id=theirs.id,
-                                  data=CustomerUpdate(city="北京")),
-        lambda s: log_interaction(session=s, actor=lina, customer_id=theirs.id,
-                                  data=InteractionCreate(summary="x")),
-        lambda s: create_reminder(session=s, actor=lina, data=ReminderCreate(
-            due_at=utcnow() + timedelta(days=1), customer_id=theirs.id)),
-        lambda s: record_feedback(session=s, actor=lina, customer_id=theirs.id,
-                                  data=FeedbackCreate(score=3)),
-        lambda s: record_order(session=s, actor=lina, customer_id=theirs.id,
-                               data=OrderCreate(amount=Decimal("10"))),
+        lambda s: update_customer(
+            session=s, actor=lina, customer_id=theirs.id, data=CustomerUpdate(city="北京")
+        ),
+        lambda s: log_interaction(
+            session=s, actor=lina, customer_id=theirs.id, data=InteractionCreate(summary="x")
+        ),
+        lambda s: create_reminder(
+            session=s,
+            actor=lina,
+            data=ReminderCreate(due_at=utcnow() + timedelta(days=1), customer_id=theirs.id),
+        ),
+        lambda s: record_feedback(
+            session=s, actor=lina, customer_id=theirs.id, data=FeedbackCreate(score=3)
+        ),
+        lambda s: record_order(
+            session=s, actor=lina, customer_id=theirs.id, data=OrderCreate(amount=Decimal("10"))
+        ),
     ]
     for attempt in attempts:
         with pytest.raises(NotFound):
@@ -104,33 +113,64 @@ async def test_managers_see_their_team_and_admins_see_all(sessions, staffing):
     async with sessions() as session:
         manager_sees = await search_customers(session=session, actor=staffing.manager, query="j")
         assert manager_sees == []
-        assert [h.name for h in await search_customers(
-            session=session, actor=staffing.manager, query="zhangwei")] == ["张伟"]
-        assert [h.name for h in await search_customers(
-            session=session, actor=staffing.admin, query="jane")] == ["Jane Smith"]
+        assert [
+            h.name
+            for h in await search_customers(
+                session=session, actor=staffing.manager, query="zhangwei"
+            )
+        ] == ["张伟"]
+        assert [
+            h.name
+            for h in await search_customers(session=session, actor=staffing.admin, query="jane")
+        ] == ["Jane Smith"]
 
 
 async def test_card_gathers_orders_interactions_tasks_and_feedback(sessions, staffing):
     lina = staffing.lina
     customer = await new_customer(sessions, lina, company="华信科技", tags=["VIP"])
     async with sessions() as session, session.begin():
-        await record_order(session=session, actor=lina, customer_id=customer.id, data=OrderCreate(
-            amount=Decimal("1200"), items=[OrderItemIn(description="打印机")], credit_days=30))
-        await record_order(session=session, actor=lina, customer_id=customer.id,
-                           data=OrderCreate(amount=Decimal("300.50")))
-        await log_interaction(session=session, actor=lina, customer_id=customer.id,
-                              data=InteractionCreate(summary="电话沟通新报价"))
-        await create_reminder(session=session, actor=lina, data=ReminderCreate(
-            due_at=utcnow() + timedelta(days=2), text="发报价", customer_id=customer.id))
-        await record_feedback(session=session, actor=lina, customer_id=customer.id,
-                              data=FeedbackCreate(score=3, text="送货太慢"))
+        await record_order(
+            session=session,
+            actor=lina,
+            customer_id=customer.id,
+            data=OrderCreate(
+                amount=Decimal("1200"), items=[OrderItemIn(description="打印机")], credit_days=30
+            ),
+        )
+        await record_order(
+            session=session,
+            actor=lina,
+            customer_id=customer.id,
+            data=OrderCreate(amount=Decimal("300.50")),
+        )
+        await log_interaction(
+            session=session,
+            actor=lina,
+            customer_id=customer.id,
+            data=InteractionCreate(summary="电话沟通新报价"),
+        )
+        await create_reminder(
+            session=session,
+            actor=lina,
+            data=ReminderCreate(
+                due_at=utcnow() + timedelta(days=2), text="发报价", customer_id=customer.id
+            ),
+        )
+        await record_feedback(
+            session=session,
+            actor=lina,
+            customer_id=customer.id,
+            data=FeedbackCreate(score=3, text="送货太慢"),
+        )
     async with sessions() as session:
         card = await customer_card(session=session, actor=lina, customer_id=customer.id)
     assert card.order_count == 2
     assert card.order_total == Decimal("1500.50")
     assert card.stage == Stage.CUSTOMER
     assert {o.payment_status for o in card.recent_orders} == {
-        PaymentStatus.UNPAID.value, PaymentStatus.PAID.value}
+        PaymentStatus.UNPAID.value,
+        PaymentStatus.PAID.value,
+    }
     assert [i.summary for i in card.recent_interactions] == ["电话沟通新报价"]
     assert [r.text for r in card.open_reminders] == ["发报价"]
     assert card.recent_feedback[0].kind == FeedbackKind.COMPLAINT
@@ -140,10 +180,16 @@ async def test_card_gathers_orders_interactions_tasks_and_feedback(sessions, sta
 async def test_reminders_complete_snooze_and_list_due(sessions, staffing):
     lina = staffing.lina
     async with sessions() as session, session.begin():
-        overdue = await create_reminder(session=session, actor=lina, data=ReminderCreate(
-            due_at=utcnow() - timedelta(hours=3), text="回电话"))
-        later = await create_reminder(session=session, actor=lina, data=ReminderCreate(
-            due_at=utcnow() + timedelta(days=3), text="拜访"))
+        overdue = await create_reminder(
+            session=session,
+            actor=lina,
+            data=ReminderCreate(due_at=utcnow() - timedelta(hours=3), text="回电话"),
+        )
+        later = await create_reminder(
+            session=session,
+            actor=lina,
+            data=ReminderCreate(due_at=utcnow() + timedelta(days=3), text="拜访"),
+        )
     async with sessions() as session:
         due = await due_reminders(session, lina, until=utcnow())
         assert [r.id for r, _ in due] == [overdue.id]
@@ -151,8 +197,9 @@ async def test_reminders_complete_snooze_and_list_due(sessions, staffing):
         with pytest.raises(NotFound):
             await complete_reminder(session=session, actor=staffing.chen, reminder_id=overdue.id)
     async with sessions() as session, session.begin():
-        await snooze_reminder(session=session, actor=lina, reminder_id=overdue.id,
-                              until=utcnow() + timedelta(days=1))
+        await snooze_reminder(
+            session=session, actor=lina, reminder_id=overdue.id, until=utcnow() + timedelta(days=1)
+        )
         await complete_reminder(session=session, actor=lina, reminder_id=later.id, outcome="签了")
     async with sessions() as session:
         assert await due_reminders(session, lina, until=utcnow()) == []
@@ -169,9 +216,12 @@ async def test_undo_reverts_the_whole_last_change_only(sessions, staffing):
     customer = await new_customer(sessions, lina, city="上海")
     # Each message is its own request; undo reverts one request's changes.
     async with sessions() as session, session.begin():
-        await update_customer(session=session, actor=replace(lina, request_id="second"),
-                              customer_id=customer.id,
-                              data=CustomerUpdate(name="张伟伟", city="北京"))
+        await update_customer(
+            session=session,
+            actor=replace(lina, request_id="second"),
+            customer_id=customer.id,
+            data=CustomerUpdate(name="张伟伟", city="北京"),
+        )
     async with sessions() as session, session.begin():
         undone = await audit.undo_last(session, lina)
     assert undone is not None and undone.what == [("update", "customer", customer.id)]
@@ -194,8 +244,12 @@ async def test_concurrent_writers_do_not_lock_each_other_out(sessions, staffing)
 
     async def write(i: int) -> None:
         async with sessions() as session, session.begin():
-            await log_interaction(session=session, actor=staffing.lina, customer_id=customer.id,
-                                  data=InteractionCreate(summary=f"note {i}"))
+            await log_interaction(
+                session=session,
+                actor=staffing.lina,
+                customer_id=customer.id,
+                data=InteractionCreate(summary=f"note {i}"),
+            )
 
     await asyncio.gather(*(write(i) for i in range(50)))
     async with sessions() as session:

@@ -65,15 +65,20 @@ def test_interaction_kind(text: str, kind: str) -> None:
 
 
 def test_new_customer_reads_contacts_and_fields_in_both_languages() -> None:
-    zh = parse_new_customer("王芳 139 1234 5678 wf@example.com 公司=恒达贸易 生日=5月12日 标签=VIP,新客")
+    zh = parse_new_customer(
+        "王芳 139 1234 5678 wf@example.com 公司=恒达贸易 生日=5月12日 标签=VIP,新客"
+    )
     assert zh is not None
     assert (zh.name, zh.company, zh.tags) == ("王芳", "恒达贸易", ["VIP", "新客"])
     assert zh.phones == ["139 1234 5678"] and zh.emails == ["wf@example.com"]
     assert (zh.birthday.month, zh.birthday.day) == (5, 12)
     en = parse_new_customer("Jane Smith +1 415 555 0132 company=Acme birthday=1988-05-12")
     assert en is not None
-    assert (en.name, en.phones, en.birthday) == ("Jane Smith", ["+1 415 555 0132"],
-                                                 date(1988, 5, 12))
+    assert (en.name, en.phones, en.birthday) == (
+        "Jane Smith",
+        ["+1 415 555 0132"],
+        date(1988, 5, 12),
+    )
 
 
 def test_new_customer_without_a_name_or_with_a_bad_date() -> None:

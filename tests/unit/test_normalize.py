@@ -65,16 +65,29 @@ def test_parse_amount(raw: str, expected: tuple[Decimal, str | None] | None) -> 
 
 
 def test_search_keys_of_a_chinese_and_an_english_customer() -> None:
-    zhang = Customer(name="张伟", company="华信科技", tags=["VIP"], phones=["+8613800138000"],
-                     emails=["zw@huaxin.example"])
+    zhang = Customer(
+        name="张伟",
+        company="华信科技",
+        tags=["VIP"],
+        phones=["+8613800138000"],
+        emails=["zw@huaxin.example"],
+    )
     keys = search_keys(zhang)
     assert {
-        (SearchKind.NAME, "张伟"), (SearchKind.GIVEN_NAME, "伟"), (SearchKind.PINYIN, "zhangwei"),
-        (SearchKind.INITIALS, "zw"), (SearchKind.COMPANY, "华信科技"),
-        (SearchKind.COMPANY, "huaxinkeji"), (SearchKind.TAG, "vip"),
-        (SearchKind.PHONE, "+8613800138000"), (SearchKind.PHONE_LAST4, "8000"),
+        (SearchKind.NAME, "张伟"),
+        (SearchKind.GIVEN_NAME, "伟"),
+        (SearchKind.PINYIN, "zhangwei"),
+        (SearchKind.INITIALS, "zw"),
+        (SearchKind.COMPANY, "华信科技"),
+        (SearchKind.COMPANY, "huaxinkeji"),
+        (SearchKind.TAG, "vip"),
+        (SearchKind.PHONE, "+8613800138000"),
+        (SearchKind.PHONE_LAST4, "8000"),
         (SearchKind.EMAIL, "zw@huaxinexample"),
     } <= keys
     jane = search_keys(Customer(name="Jane Smith"))
-    assert {(SearchKind.NAME, "janesmith"), (SearchKind.GIVEN_NAME, "smith"),
-            (SearchKind.INITIALS, "js")} <= jane
+    assert {
+        (SearchKind.NAME, "janesmith"),
+        (SearchKind.GIVEN_NAME, "smith"),
+        (SearchKind.INITIALS, "js"),
+    } <= jane
