@@ -10,9 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.commands.grammar import parse_command
-from bot.commands.handlers import HANDLERS
+from bot.commands.handlers import BUTTONS, HANDLERS
 from bot.context import Context
-from bot.conversation import pop_pending
 from bot.events import Incoming, Reply
 from bot.i18n import normalize_language, t
 from bot.when import EXAMPLES_EN, EXAMPLES_ZH
@@ -146,23 +145,11 @@ class Assistant:
             return [Reply(text=self._explain(ctx, error))]
 
     async def _press(self, ctx: Context, payload: str) -> list[Reply]:
-        """Buttons carry short payloads ("done:12", "snooze:12:1w", "pick:7", "card:7", "undo")."""
         verb, _, arg = payload.partition(":")
-        if verb == "pick":
-            pending = await pop_pending(ctx)
-            if pending is None:
-                return [Reply(text=ctx.t("pick_expired"))]
-            return await HANDLERS[pending["command"]](ctx, pending["rest"], int(arg))
-        if verb == "card":
-            return await HANDLERS["card"](ctx, "", int(arg))
-        if verb == "done":
-            return await HANDLERS["done"](ctx, arg, None)
-        if verb == "snooze":
-            rid, _, span = arg.partition(":")
-            return await HANDLERS["snooze"](ctx, f"{rid} {span}", None)
-        if verb == "undo":
-            return await HANDLERS["undo"](ctx, "", None)
-        return [Reply(text=ctx.t("pick_expired"))]
+        handler = BUTTONS.get(verb)
+        if handler is None:
+            return [Reply(text=ctx.t("pick_expired"))]
+        return await handler(ctx, arg)
 
     def _explain(self, ctx: Context, error: CrmError) -> str:
         """A domain error as a sentence that says what to do next."""

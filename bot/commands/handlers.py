@@ -13,14 +13,17 @@ from bot.commands.infer import interaction_kind
 from bot.commands.newcustomer import parse_new_customer
 from bot.commands.resolve import resolve_customer
 from bot.context import Context
-from bot.conversation import save_pending
+from bot.conversation import pop_pending, save_pending
 from bot.events import Reply
 from bot.i18n import format_money, t
 from bot.when import find_when, parse_when
 from crm_core.normalize import parse_amount
 
 Handler = Callable[[Context, str, int | None], Awaitable[list[Reply]]]
+ButtonHandler = Callable[[Context, str], Awaitable[list[Reply]]]
 HANDLERS: dict[str, Handler] = {}
+# Buttons carry short payloads "verb:arg" (Telegram allows 64 bytes); one handler per verb.
+BUTTONS: dict[str, ButtonHandler] = {}
 
 
 def command(name: str) -> Callable[[Handler], Handler]:
@@ -28,6 +31,14 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
     def register(func: Handler) -> Handler:
         HANDLERS[name] = func
+        return func
+
+    return register
+
+
+def button(verb: str) -> Callable[[ButtonHandler], ButtonHandler]:
+    def register(func: ButtonHandler) -> ButtonHandler:
+        BUTTONS[verb] = func
         return func
 
     return register
@@ -291,3 +302,33 @@ async def lang(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
 @command("link")
 async def link(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     return [Reply(text=ctx.t("already_linked", name=ctx.actor.name))]
+
+
+@button("pick")
+async def press_pick(ctx: Context, arg: str) -> list[Reply]:
+    """A customer chosen for the command that asked "which one?"."""
+    pending = await pop_pending(ctx)
+    if pending is None:
+        return [Reply(text=ctx.t("pick_expired"))]
+    return await HANDLERS[pending["command"]](ctx, pending["rest"], int(arg))
+
+
+@button("card")
+async def press_card(ctx: Context, arg: str) -> list[Reply]:
+    return await card(ctx, "", int(arg))
+
+
+@button("done")
+async def press_done(ctx: Context, arg: str) -> list[Reply]:
+    return await done(ctx, arg, None)
+
+
+@button("snooze")
+async def press_snooze(ctx: Context, arg: str) -> list[Reply]:
+    reminder, _, span = arg.partition(":")
+    return await snooze(ctx, f"{reminder} {span}", None)
+
+
+@button("undo")
+async def press_undo(ctx: Context, arg: str) -> list[Reply]:
+    return await undo(ctx, "", None)

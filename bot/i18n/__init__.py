@@ -29,8 +29,17 @@ def normalize_language(value: str | None, default: str = "zh") -> str:
 
 @cache
 def _catalogue(language: str) -> dict[str, str]:
-    text = resources.files(__package__).joinpath(f"{language}.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    """`{language}.toml` plus every feature's `<feature>.{language}.toml`, merged."""
+    folder = resources.files(__package__)
+    names = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name == f"{language}.toml" or entry.name.endswith(f".{language}.toml")
+    )
+    merged: dict[str, str] = {}
+    for name in names:
+        merged.update(tomllib.loads(folder.joinpath(name).read_text("utf-8")))
+    return merged
 
 
 def t(language: str, key: str, **params: Any) -> str:
