@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.attachments import AttachmentFetcher
 from bot.commands.grammar import parse_command
 from bot.commands.handlers import BUTTONS, HANDLERS
 from bot.context import Context
@@ -30,6 +31,11 @@ class Assistant:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        # channel -> how to download that channel's attachments (registered by front doors)
+        self.fetchers: dict[str, AttachmentFetcher] = {}
+
+    def register_fetcher(self, channel: str, fetcher: AttachmentFetcher) -> None:
+        self.fetchers[channel] = fetcher
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer `incoming` once: a redelivered message id gets no second answer."""
@@ -135,6 +141,10 @@ class Assistant:
         try:
             if ctx.incoming.button:
                 return await self._press(ctx, ctx.incoming.button)
+            if ctx.incoming.attachments and not ctx.incoming.text:
+                # The file reference stays in the inbox payload for when we can read it.
+                kinds = ", ".join(a.kind for a in ctx.incoming.attachments)
+                return [Reply(text=ctx.t("attachment_unreadable", kinds=kinds))]
             parsed = parse_command(ctx.incoming.text or "")
             if parsed is None:
                 return [Reply(text=ctx.t("not_understood"))]

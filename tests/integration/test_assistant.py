@@ -246,3 +246,13 @@ async def test_a_crash_after_storing_is_replayed_once(assistant, sessions, staff
     assert await restarted.handle(incoming) == []
     assert await restarted.replay_unprocessed() == []
     assert await count(sessions, Customer) == 1 and await count(sessions, Interaction) == 1
+
+
+async def test_a_voice_note_is_kept_and_the_rep_is_told(assistant, sessions, staffing):
+    incoming = Incoming(channel="console", message_id="v-1", sender_id="李娜", chat_id="c",
+                        attachments=[{"kind": "voice", "file_id": "file-123"}])
+    [reply] = await assistant.handle(incoming)
+    assert "读不了" in reply.text
+    async with sessions() as session:
+        stored = (await session.exec(select(InboxMessage))).one()
+    assert stored.payload["attachments"][0]["file_id"] == "file-123"
