@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.app import Assistant
+from bot.i18n import t
 from crm_core import staff as staff_service
 from crm_core.db import make_engine, make_session_factory
 from crm_core.demo import load_demo
@@ -44,7 +45,7 @@ def _run(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except CrmError as error:
-        console.print(f"[red]{error.code}[/red] {error.params}")
+        console.print(f"[red]{t(get_settings().language, error.code, **error.params)}[/red]")
         raise typer.Exit(1) from error
 
 
