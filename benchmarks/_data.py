@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm_core.db import make_engine
+from crm_core.db import make_engine, refresh_planner_stats
 from crm_core.demo import load_demo
 from crm_core.migrate import upgrade
 
@@ -30,6 +30,7 @@ async def demo_store(customers: int, *, seed: int = 7) -> tuple[AsyncEngine, str
         await upgrade(engine)
         started = time.perf_counter()
         summary = await load_demo(engine, customers=customers, seed=seed)
+        await refresh_planner_stats(engine)
         print(f"built {path.name} in {time.perf_counter() - started:.1f} s: {summary}")
         await engine.dispose()
         for suffix in ("-wal", "-shm"):

@@ -14,7 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,7 +51,7 @@ async def main() -> None:
     engine, _ = await demo_store(args.customers)
     sessions = make_session_factory(engine)
     async with sessions() as session:
-        rep = (await session.exec(select(Staff).where(Staff.role == Role.REP))).scalars().first()
+        rep = (await session.exec(select(Staff).where(Staff.role == Role.REP))).first()
         mine = list(
             (
                 await session.exec(

@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import String, cast, or_
+from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -78,10 +79,8 @@ async def main() -> None:
     rng = random.Random(1)
     async with sessions() as session:
         admin = (await session.exec(select(Staff).where(Staff.role == Role.ADMIN))).first()
-        sample = list(
-            (await session.exec(select(Customer).order_by(Customer.id).limit(5000))).scalars()
-        )
-    actor = Actor.from_staff(admin[0] if isinstance(admin, tuple) else admin)
+        sample = list((await session.exec(select(Customer).order_by(Customer.id).limit(5000))).all())
+    actor = Actor.from_staff(admin)
     queries = make_queries(sample, rng, args.queries)
 
     print(

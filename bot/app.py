@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.attachments import AttachmentFetcher
@@ -39,11 +39,12 @@ class Assistant:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer `incoming` once: a redelivered message id gets no second answer."""
-        inbox_id = await self._store(incoming)
-        if inbox_id is None:
+        stored = await self._store(incoming)
+        if stored is None:
             log.info("duplicate %s message %s ignored", incoming.channel, incoming.message_id)
             return []
-        return await self._process(inbox_id, incoming)
+        inbox_id, staff = stored
+        return await self._process(inbox_id, incoming, staff)
 
     async def replay_unprocessed(self) -> list[tuple[Incoming, list[Reply]]]:
         """Process messages stored but never handled (the process died in between)."""
@@ -59,10 +60,16 @@ class Assistant:
         for row in rows:
             assert row.id is not None
             incoming = Incoming.model_validate(row.payload)
-            done.append((incoming, await self._process(row.id, incoming)))
+            async with self.sessions() as session:
+                staff = await staff_for_identity(
+                    session, channel=incoming.channel, external_id=incoming.sender_id
+                )
+            done.append((incoming, await self._process(row.id, incoming, staff)))
         return done
 
-    async def _store(self, incoming: Incoming) -> int | None:
+    async def _store(self, incoming: Incoming) -> tuple[int, Staff | None] | None:
+        """Write the message to the inbox and look up its sender in one short transaction;
+        None when this message id was stored before (a redelivery)."""
         row = InboxMessage(
             channel=incoming.channel,
             message_id=incoming.message_id,
@@ -74,14 +81,18 @@ class Assistant:
         try:
             async with self.sessions() as session, session.begin():
                 session.add(row)
+                await session.flush()
+                staff = await staff_for_identity(
+                    session, channel=incoming.channel, external_id=incoming.sender_id
+                )
         except IntegrityError:
             return None
-        return row.id
+        assert row.id is not None
+        return row.id, staff
 
-    async def _process(self, inbox_id: int, incoming: Incoming) -> list[Reply]:
+    async def _process(self, inbox_id: int, incoming: Incoming, staff: Staff | None) -> list[Reply]:
         staff_id: int | None = None
         try:
-            staff = await self._sender(incoming)
             if staff is None:
                 replies = await self._stranger(incoming)
             else:
@@ -101,18 +112,13 @@ class Assistant:
     async def _finish(
         self, inbox_id: int, status: InboxStatus, error: str | None, staff_id: int | None
     ) -> None:
+        stmt = (
+            update(InboxMessage)
+            .where(col(InboxMessage.id) == inbox_id)
+            .values(status=status, error=error, staff_id=staff_id, processed_at=utcnow())
+        )
         async with self.sessions() as session, session.begin():
-            row = await session.get(InboxMessage, inbox_id)
-            assert row is not None
-            row.status, row.error, row.staff_id = status, error, staff_id
-            row.processed_at = utcnow()
-            session.add(row)
-
-    async def _sender(self, incoming: Incoming) -> Staff | None:
-        async with self.sessions() as session:
-            return await staff_for_identity(
-                session, channel=incoming.channel, external_id=incoming.sender_id
-            )
+            await session.exec(stmt)
 
     def _language(self, incoming: Incoming, staff: Staff | None) -> str:
         if staff is not None:

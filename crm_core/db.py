@@ -22,6 +22,9 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
     """Build an engine for `url`. No module-level engine exists: callers own theirs."""
     if not is_sqlite(url):
         return create_async_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
+    # Sessions end their own transactions (commit, or rollback on close); the pool's extra
+    # rollback on every check-in is a wasted round trip to aiosqlite's thread.
+    kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(url, echo=echo, **kwargs)
     _configure_sqlite(engine)
     return engine
@@ -65,3 +68,14 @@ async def create_all(engine: AsyncEngine) -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
+
+
+async def refresh_planner_stats(engine: AsyncEngine) -> None:
+    """ANALYZE, so the planner knows a search key is selective and an owner is not.
+
+    Without statistics SQLite may drive a rep's search from the owner index and probe
+    every one of their customers (~150 ms at 100k) instead of the key index (~1 ms).
+    Cheap (about 0.3 s per 100k customers); run after bulk loads, at start-up and daily.
+    """
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("ANALYZE")

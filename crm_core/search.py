@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
-from sqlalchemy import case, func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,8 +34,7 @@ WEIGHTS: dict[SearchKind, tuple[int, int]] = {
     SearchKind.TAG: (70, 45),
     SearchKind.COMPANY: (68, 55),
 }
-FUZZY_KINDS = (SearchKind.NAME, SearchKind.PINYIN, SearchKind.COMPANY, SearchKind.GIVEN_NAME)
-FUZZY_CANDIDATES = 5000
+FUZZY_CANDIDATES = 20_000
 FUZZY_CUTOFF = 75
 MAX_KEY = "\U0010ffff"
 
@@ -50,52 +49,84 @@ class SearchHit(BaseModel):
     last_activity_at: datetime | None
 
 
-def _score_expr(query: str) -> object:
-    kind, key = col(CustomerSearchKey.kind), col(CustomerSearchKey.key)
-    exact = case({k: w[0] for k, w in WEIGHTS.items()}, value=kind, else_=0)
-    prefix = case({k: w[1] for k, w in WEIGHTS.items()}, value=kind, else_=0)
-    return case((key == query, exact), else_=prefix)
+def _score(kind: SearchKind, key: str, query: str) -> int:
+    exact, prefix = WEIGHTS[kind]
+    return exact if key == query else prefix
+
+
+async def _matching(
+    session: AsyncSession, actor: Actor, condition: ColumnElement[bool], *, limit: int
+) -> list[tuple[int, SearchKind, str]]:
+    """Matching keys of visible customers, most recently active first.
+
+    Sorting by one indexed-table column keeps this a cheap top-N even when a common tag
+    matches thousands of customers; the kind weights are applied in Python afterwards.
+    """
+    stmt = (
+        select(
+            col(CustomerSearchKey.customer_id),
+            col(CustomerSearchKey.kind),
+            col(CustomerSearchKey.key),
+        )
+        .join(Customer, col(Customer.id) == col(CustomerSearchKey.customer_id))
+        .where(condition, customer_scope(actor))
+        .order_by(col(Customer.last_activity_at).desc().nulls_last())
+        .limit(limit * 4)
+    )
+    return [(cid, kind, key) for cid, kind, key in (await session.exec(stmt)).all()]
+
+
+def _rank(rows: list[tuple[int, SearchKind, str]], query: str) -> list[tuple[int, int]]:
+    """Best score per customer; the sort is stable, so equal scores stay in activity order."""
+    best: dict[int, int] = {}
+    for customer_id, kind, key in rows:
+        best[customer_id] = max(best.get(customer_id, 0), _score(kind, key, query))
+    return sorted(((cid, score) for cid, score in best.items() if score > 0), key=lambda x: -x[1])
 
 
 async def _ranked_ids(
     session: AsyncSession, actor: Actor, query: str, *, exact_only: bool, limit: int
 ) -> list[tuple[int, int]]:
+    """Exact key matches first, then (unless `exact_only`) keys that start with the query."""
     key = col(CustomerSearchKey.key)
-    matches = key == query if exact_only else (key >= query) & (key < query + MAX_KEY)
-    score = func.max(_score_expr(query)).label("score")
-    stmt = (
-        select(col(CustomerSearchKey.customer_id), score)
-        .join(Customer, col(Customer.id) == col(CustomerSearchKey.customer_id))
-        .where(matches, customer_scope(actor))
-        .group_by(col(CustomerSearchKey.customer_id), col(Customer.last_activity_at))
-        .order_by(score.desc(), col(Customer.last_activity_at).desc().nulls_last())
-        .limit(limit)
-    )
-    return [(cid, s) for cid, s in (await session.exec(stmt)).all() if s > 0]
+    ranked = _rank(await _matching(session, actor, key == query, limit=limit), query)
+    if len(ranked) < limit and not exact_only:
+        prefix = (key > query) & (key < query + MAX_KEY)
+        seen = {cid for cid, _ in ranked}
+        more = _rank(await _matching(session, actor, prefix, limit=limit), query)
+        ranked += [(cid, score) for cid, score in more if cid not in seen]
+    return ranked[:limit]
 
 
 async def _fuzzy_ids(
     session: AsyncSession, actor: Actor, query: str, *, limit: int
 ) -> list[tuple[int, int]]:
-    """Small typos: compare against keys sharing the query's first letters."""
-    stem = query[:3] if len(query) >= 6 else query[:2]
+    """Small typos: compare against keys of about the query's length that share its first
+    letters. The scan reads the key index alone (no join); scope is applied to the few
+    best candidates afterwards, so it stays cheap even for common stems like "zh"."""
+    # The second stem catches the second and third letters swapped ("zahngwei").
+    stems = dict.fromkeys([query[:2], query[0] + query[2]])
     key = col(CustomerSearchKey.key)
-    stmt = (
-        select(col(CustomerSearchKey.customer_id), key)
-        .join(Customer, col(Customer.id) == col(CustomerSearchKey.customer_id))
-        .where(key >= stem, key < stem + MAX_KEY, customer_scope(actor))
-        .where(col(CustomerSearchKey.kind).in_(FUZZY_KINDS))
-        .limit(FUZZY_CANDIDATES)
-    )
-    rows = (await session.exec(stmt)).all()
+    rows: list[tuple[int, str]] = []
+    for stem in stems:
+        stmt = (
+            select(col(CustomerSearchKey.customer_id), key)
+            .where(key >= stem, key < stem + MAX_KEY)
+            .where(func.length(key).between(len(query) - 2, len(query) + 2))
+            .limit(FUZZY_CANDIDATES)
+        )
+        rows += (await session.exec(stmt)).all()
     found = process.extract(
-        query, [k for _, k in rows], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=limit * 3
+        query, [k for _, k in rows], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=200
     )
     best: dict[int, int] = {}
     for _key, similarity, index in found:
-        customer_id = rows[index][0]
-        best[customer_id] = max(best.get(customer_id, 0), int(similarity * 0.6))
-    return sorted(best.items(), key=lambda item: -item[1])[:limit]
+        best.setdefault(rows[index][0], int(similarity * 0.6))
+    if not best:
+        return []
+    visible_stmt = select(col(Customer.id)).where(col(Customer.id).in_(best), customer_scope(actor))
+    visible = set((await session.exec(visible_stmt)).all())
+    return [(cid, score) for cid, score in best.items() if cid in visible][:limit]
 
 
 async def search_customers(
@@ -122,18 +153,29 @@ async def search_customers(
 async def _hits(session: AsyncSession, ranked: list[tuple[int, int]]) -> list[SearchHit]:
     if not ranked:
         return []
-    rows = await session.exec(select(Customer).where(col(Customer.id).in_([i for i, _ in ranked])))
-    by_id = {c.id: c for c in rows.all()}
-    return [
-        SearchHit(
-            id=cid,
-            name=by_id[cid].name,
-            company=by_id[cid].company,
-            phone=by_id[cid].phones[0] if by_id[cid].phones else None,
-            city=by_id[cid].city,
-            score=score,
-            last_activity_at=by_id[cid].last_activity_at,
-        )
-        for cid, score in ranked
-        if cid in by_id
-    ]
+    columns = (
+        Customer.id,
+        Customer.name,
+        Customer.company,
+        Customer.phones,
+        Customer.city,
+        Customer.last_activity_at,
+    )
+    stmt = select(*(col(c) for c in columns)).where(col(Customer.id).in_([i for i, _ in ranked]))
+    by_id = {row[0]: row for row in (await session.exec(stmt)).all()}
+    hits = []
+    for customer_id, score in ranked:
+        if customer_id in by_id:
+            _, name, company, phones, city, last_activity_at = by_id[customer_id]
+            hits.append(
+                SearchHit(
+                    id=customer_id,
+                    name=name,
+                    company=company,
+                    phone=phones[0] if phones else None,
+                    city=city,
+                    score=score,
+                    last_activity_at=last_activity_at,
+                )
+            )
+    return hits

@@ -17,7 +17,7 @@ from sqlmodel import select
 from bot.app import Assistant
 from bot.i18n import t
 from crm_core import staff as staff_service
-from crm_core.db import make_engine, make_session_factory
+from crm_core.db import make_engine, make_session_factory, refresh_planner_stats
 from crm_core.demo import load_demo
 from crm_core.errors import CrmError
 from crm_core.migrate import upgrade
@@ -65,7 +65,12 @@ async def _staff_for_chat(engine: AsyncEngine, ref: str | None) -> Staff:
 @app.command()
 def init() -> None:
     """Create or upgrade the database schema."""
-    _run(upgrade)
+
+    async def work(engine: AsyncEngine) -> None:
+        await upgrade(engine)
+        await refresh_planner_stats(engine)
+
+    _run(work)
     console.print(f"Database ready: {get_settings().database_url}")
 
 
@@ -86,6 +91,7 @@ def demo(
                 console.print(f"Store already has {count} customers; demo data not loaded.")
                 return
         summary = await load_demo(engine, customers=customers, seed=seed)
+        await refresh_planner_stats(engine)
         console.print(f"Demo data loaded: {summary}")
 
     _run(work)
@@ -123,6 +129,7 @@ def run(
 
     async def work(engine: AsyncEngine) -> None:
         await upgrade(engine)
+        await refresh_planner_stats(engine)
         staff = await _staff_for_chat(engine, as_)
         assistant = Assistant(make_session_factory(engine))
         await assistant.replay_unprocessed()
