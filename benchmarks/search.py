@@ -79,7 +79,9 @@ async def main() -> None:
     rng = random.Random(1)
     async with sessions() as session:
         admin = (await session.exec(select(Staff).where(Staff.role == Role.ADMIN))).first()
-        sample = list((await session.exec(select(Customer).order_by(Customer.id).limit(5000))).all())
+        sample = list(
+            (await session.exec(select(Customer).order_by(Customer.id).limit(5000))).all()
+        )
     actor = Actor.from_staff(admin)
     queries = make_queries(sample, rng, args.queries)
 
