@@ -120,6 +120,7 @@ def run(
 ) -> None:
     """Start every configured front door; the console chat when no platform is configured."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = get_settings()
     if settings.telegram_token or settings.slack_bot_token:
         console.print(

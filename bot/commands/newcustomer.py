@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.i18n import UNKNOWN_YEAR
 from crm_core.customers import CustomerCreate
 from crm_core.errors import InvalidInput
 from crm_core.normalize import has_cjk, looks_like_phone
@@ -67,7 +68,7 @@ def parse_birthday(text: str) -> date:
     match = _DATE.match(text.strip())
     if match is None:
         raise InvalidInput("bad_date", value=text)
-    year = int(match[1]) if match[1] else 1904
+    year = int(match[1]) if match[1] else UNKNOWN_YEAR
     try:
         return date(year, int(match[2]), int(match[3]))
     except ValueError as exc:

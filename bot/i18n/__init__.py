@@ -57,8 +57,15 @@ def format_when(value: datetime, language: str, timezone: str) -> str:
     return format_datetime(local, pattern, locale=_LOCALES[normalize_language(language)])
 
 
+# Birthdays given without a year ("5月12日") are stored in this leap year.
+UNKNOWN_YEAR = 1904
+
+
 def format_day(value: date, language: str) -> str:
-    return format_date(value, "medium", locale=_LOCALES[normalize_language(language)])
+    locale = _LOCALES[normalize_language(language)]
+    if value.year == UNKNOWN_YEAR:
+        return format_date(value, "M月d日" if language == "zh" else "d MMMM", locale=locale)
+    return format_date(value, "medium", locale=locale)
 
 
 def format_money(amount: Decimal, currency: str, language: str) -> str:

@@ -256,3 +256,9 @@ async def test_a_voice_note_is_kept_and_the_rep_is_told(assistant, sessions, sta
     async with sessions() as session:
         stored = (await session.exec(select(InboxMessage))).one()
     assert stored.payload["attachments"][0]["file_id"] == "file-123"
+
+
+async def test_a_birthday_without_a_year_shows_month_and_day(assistant, staffing):
+    await say(assistant, "李娜", "/新建 王芳 13912345678 生日=5月12日")
+    [card] = await say(assistant, "李娜", "/客户 王芳")
+    assert "生日: 5月12日" in card.text and "1904" not in card.text
