@@ -40,6 +40,6 @@ def _template(name: str, language: str):  # type: ignore[no-untyped-def]
     return _environment().from_string(_load(f"{name}.{language}"))
 
 
-def render(name: str, language: str, **fields: object) -> str:
+def render(template: str, language: str, /, **fields: object) -> str:
     """The template `name` in `language` (zh or en), merge fields filled in."""
-    return _template(name, normalize_language(language)).render(**fields).strip()
+    return _template(template, normalize_language(language)).render(**fields).strip()
