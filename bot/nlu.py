@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from bot import chat_state, drafting, llm_calls, tool_runs
+from bot.commands.handlers import HANDLERS
 from bot.context import Context
 from bot.events import Button, Reply
 from bot.i18n import format_when
@@ -39,11 +41,19 @@ TERMINAL = frozenset({"summarise_feedback", "draft_message"})
 PENDING = "nlu"  # chat-state key of calls waiting for a customer choice
 
 
+# "总结本月反馈", "summarise feedback from last month": the summary, with or without a model.
+_SUMMARY_REQUEST = re.compile(r"^\s*(?:总结|汇总|(?i:summari[sz]e))(?P<rest>.*(?:反馈|(?i:feedback)).*)$")
+
+
 async def answer_free_text(ctx: Context) -> list[Reply]:
-    """Text that is not a command: a pending draft edit, else the model, else a hint."""
+    """Text that is not a command: a pending draft edit, a feedback-summary request, else
+    the model, else a hint."""
     edited = await drafting.take_edit(ctx)
     if edited is not None:
         return edited
+    wanted = _SUMMARY_REQUEST.match(ctx.incoming.text or "")
+    if wanted is not None:
+        return await HANDLERS["summary"](ctx, wanted["rest"], None)
     if ctx.llm is None:
         return [Reply(text=ctx.t("not_understood"))]
     return await run_turn(ctx, ctx.incoming.text or "")
