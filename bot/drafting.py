@@ -145,7 +145,7 @@ async def _facts(session: AsyncSession, ctx: Context, customer: Customer) -> Fac
 
 @action("draft_message", writes=True)
 async def draft_message(ctx: Context, args: DraftArgs) -> DraftResult:
-    """Draft a birthday, followup, winback or thanks message to a customer (rep reviews it)."""
+    """Draft a message to a customer for the rep to review and send."""
     async with ctx.transaction() as session:
         customer = await get_customer(session, ctx.actor, args.customer_id)
         block = await drafts.contact_block(session, customer)
@@ -223,12 +223,12 @@ async def _write(ctx: Context, args: DraftArgs, facts: Facts) -> tuple[str, str,
     except LlmUnavailable as exc:
         return template_text(args.kind, facts), "template", exc.reason
     text = clean_model_text(completion.content, limit=2000)
+    if text and facts.discount_code and facts.discount_code not in text:
+        text += "\n" + template_line_for_code(facts)  # the code exactly as stored
     problem = check_draft(text, facts, args.notes)
     if problem is not None:
         log.info("model draft rejected: %s", problem)
         return template_text(args.kind, facts), "template", problem
-    if facts.discount_code and facts.discount_code not in text:
-        text += "\n" + template_line_for_code(facts)
     return text, "llm", None
 
 

@@ -48,8 +48,8 @@ CARE_WINDOW = timedelta(days=30)  # negative feedback older than this gets no ne
 
 class SummaryArgs(BaseModel):
     customer_id: int | None = None
-    product: str | None = Field(default=None, description="product word to filter feedback by")
-    period: str | None = Field(default=None, description="本月, 上个月, this week, last 30 days")
+    product: str | None = Field(default=None, description="product word")
+    period: str | None = Field(default=None, description="e.g. 本月, last month, 近30天")
 
 
 class ThemeView(BaseModel):
@@ -152,8 +152,7 @@ async def _load(ctx: Context, args: SummaryArgs, period: Period) -> tuple[int, l
 
 @action("summarise_feedback", writes=False)
 async def summarise_feedback(ctx: Context, args: SummaryArgs) -> FeedbackSummary:
-    """Summarise customer feedback (themes, sentiment, quotes, actions) for a customer, a
-    product and/or a period (default: the last 30 days)."""
+    """Summarise customer feedback: themes, sentiment, quotes, actions (default: 30 days)."""
     period = (parse_period(args.period, ctx.now) if args.period else None) or default_period(
         ctx.now
     )

@@ -35,8 +35,8 @@ from crm_core.models import Role
 from crm_core.normalize import fold, parse_amount
 from crm_core.search import SearchHit, search_customers
 
-CUSTOMER_HINT = "name as said (company in brackets if given), phone, e-mail or #id"
-WHEN_HINT = "as said, e.g. 下周三下午3点, next Fri 10am; or ISO 8601"
+CUSTOMER_HINT = "name as said, company in brackets; or phone, e-mail, #id"
+WHEN_HINT = "in the words said, e.g. 下周三下午3点, next Fri 10am"
 AMOUNT_HINT = "as written: 1200, ¥1,200, 1.2万, $99"
 DAY_HINT = "YYYY-MM-DD or MM-DD"
 
@@ -62,6 +62,8 @@ LLM_ACTIONS: dict[str, frozenset[str]] = {
             "notes",
             "title",
             "preferred_channel",
+            "birthday",
+            "tags",
         }
     ),
     "log_interaction": frozenset(),
@@ -70,7 +72,7 @@ LLM_ACTIONS: dict[str, frozenset[str]] = {
     "complete_reminder": frozenset(),
     "snooze_reminder": frozenset(),
     "record_feedback": frozenset(),
-    "record_order": frozenset(),
+    "record_order": frozenset({"currency"}),  # read from the amount ("$99", "¥1,200")
     "summarise_feedback": frozenset(),
     "draft_message": frozenset(),
 }
@@ -173,7 +175,8 @@ def build_tool(action: Action, hidden: frozenset[str]) -> Tool:
         fields[new_name] = (annotation, PydanticField(default, description=hint))
         kinds[new_name] = (name, kind)
     model = create_model(f"{action.name}_args", **fields)  # type: ignore[call-overload]
-    tool = pydantic_function_tool(model, name=action.name, description=action.description)
+    description = " ".join(action.description.split())
+    tool = pydantic_function_tool(model, name=action.name, description=description)
     parameters = tool["function"]["parameters"]
     tool["function"]["parameters"] = _compact(parameters, parameters.get("$defs", {}))
     return Tool(action=action, model=model, kinds=kinds, schema=dict(tool))

@@ -98,8 +98,7 @@ async def test_redaction_round_trip(configure, sessions, fake, staffing):
     fake.script(
         tool_calls(
             ("create_customer", {"name": "王芳", "company": None, "phones": ["[PHONE_1]"],
-                                 "emails": ["[EMAIL_1]"], "birthday": None, "tags": None,
-                                 "city": None})
+                                 "emails": ["[EMAIL_1]"], "city": None})
         )
     )
     [reply] = await say(bot, "李娜", "新客户王芳,电话 139-1234-5678,邮箱 wang.fang@huaxin.example")
