@@ -42,7 +42,9 @@ PENDING = "nlu"  # chat-state key of calls waiting for a customer choice
 
 
 # "总结本月反馈", "summarise feedback from last month": the summary, with or without a model.
-_SUMMARY_REQUEST = re.compile(r"^\s*(?:总结|汇总|(?i:summari[sz]e))(?P<rest>.*(?:反馈|(?i:feedback)).*)$")
+_SUMMARY_REQUEST = re.compile(
+    r"^\s*(?:总结|汇总|(?i:summari[sz]e))(?P<rest>.*(?:反馈|(?i:feedback)).*)$"
+)
 
 
 async def answer_free_text(ctx: Context) -> list[Reply]:

@@ -54,7 +54,7 @@ def llm_settings(fake: FakeOpenAI, **changes: object) -> Settings:
 
 @pytest.fixture
 def configure(fake: FakeOpenAI):
-    """configure(**settings): point the settings at the fake (call before building the Assistant)."""
+    """configure(**settings): settings pointing at the fake (before building an Assistant)."""
 
     def apply(**changes: object) -> None:
         override_settings(llm_settings(fake, **changes))

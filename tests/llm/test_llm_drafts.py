@@ -103,9 +103,7 @@ async def test_model_drafts_are_checked_for_invented_facts(assistant, fake, sess
     assert good.data["method"] == "llm" and "钓鱼" in good.text
 
 
-async def test_the_model_can_ask_for_a_draft_in_plain_language(
-    assistant, fake, sessions, staffing
-):
+async def test_the_model_can_ask_for_a_draft_in_plain_language(assistant, fake, sessions, staffing):
     await _customers(assistant)
     fake.script(
         tool_calls(("draft_message", {"customer": "Jane Smith", "kind": "winback", "notes": None})),

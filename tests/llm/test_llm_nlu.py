@@ -56,9 +56,10 @@ async def test_one_chinese_sentence_logs_the_visit_and_sets_the_follow_up(
     # Writes only: no second round trip to the model.
     [request] = fake.chat_requests
     assert request["model"] == "fake-model"
-    assert request["messages"][0]["role"] == "system" and "2026-11-24" in request["messages"][0][
-        "content"
-    ]
+    assert (
+        request["messages"][0]["role"] == "system"
+        and "2026-11-24" in request["messages"][0]["content"]
+    )
     names = {t["function"]["name"] for t in request["tools"]}
     assert {"log_interaction", "create_reminder", "find_customers"} <= names
     assert not {"undo", "set_language"} & names
@@ -109,8 +110,16 @@ async def test_two_namesakes_are_asked_with_buttons_and_the_pick_finishes_both_c
     [second] = await say(assistant, "李娜", "/新建 张伟 13900139000 公司=恒达贸易")
     fake.script(
         tool_calls(
-            ("log_interaction", {"customer": "张伟", "summary": "电话沟通", "kind": "call",
-                                 "follow_up_at": None, "follow_up_text": None}),
+            (
+                "log_interaction",
+                {
+                    "customer": "张伟",
+                    "summary": "电话沟通",
+                    "kind": "call",
+                    "follow_up_at": None,
+                    "follow_up_text": None,
+                },
+            ),
             ("create_reminder", {"due_at": "明天上午", "text": "发报价", "customer": "张伟"}),
         )
     )
@@ -134,8 +143,16 @@ async def test_an_unknown_customer_can_be_created_from_the_question(
 ):
     fake.script(
         tool_calls(
-            ("log_interaction", {"customer": "Jane Doe (Beta Ltd)", "summary": "intro call",
-                                 "kind": "call", "follow_up_at": None, "follow_up_text": None})
+            (
+                "log_interaction",
+                {
+                    "customer": "Jane Doe (Beta Ltd)",
+                    "summary": "intro call",
+                    "kind": "call",
+                    "follow_up_at": None,
+                    "follow_up_text": None,
+                },
+            )
         )
     )
     [question] = await say(assistant, "Tom", "intro call with Jane Doe from Beta Ltd")
@@ -225,8 +242,18 @@ async def test_server_errors_are_retried_and_the_tool_runs_once(
     fake.script(
         error(500, headers=quick),
         error(500, headers=quick),
-        tool_calls(("log_interaction", {"customer": "张伟", "summary": "电话", "kind": "call",
-                                        "follow_up_at": None, "follow_up_text": None})),
+        tool_calls(
+            (
+                "log_interaction",
+                {
+                    "customer": "张伟",
+                    "summary": "电话",
+                    "kind": "call",
+                    "follow_up_at": None,
+                    "follow_up_text": None,
+                },
+            )
+        ),
     )
     [reply] = await say(assistant, "李娜", "给张伟打了电话")
     assert "已记录" in reply.text
@@ -243,8 +270,16 @@ async def test_a_rate_limit_beyond_two_minutes_is_not_waited_for(
 
 async def test_a_replayed_message_does_not_repeat_the_write(assistant, fake, sessions, staffing):
     await say(assistant, "李娜", "/新建 张伟 13800138000")
-    call = ("log_interaction", {"customer": "张伟", "summary": "电话", "kind": "call",
-                                "follow_up_at": None, "follow_up_text": None})
+    call = (
+        "log_interaction",
+        {
+            "customer": "张伟",
+            "summary": "电话",
+            "kind": "call",
+            "follow_up_at": None,
+            "follow_up_text": None,
+        },
+    )
     fake.script(tool_calls(call), tool_calls(call))
     await say(assistant, "李娜", "给张伟打了电话", message_id="crash-1")
     # The process died before marking the message processed; on restart it is replayed.
@@ -273,8 +308,18 @@ async def test_a_voice_note_is_transcribed_and_handled_as_text(assistant, fake, 
     await say(assistant, "李娜", "/新建 张伟 13800138000")
     fake.transcript("今天拜访了张伟,下周三下午跟进")
     fake.script(
-        tool_calls(("log_interaction", {"customer": "张伟", "summary": "拜访", "kind": "visit",
-                                        "follow_up_at": "下周三下午", "follow_up_text": None}))
+        tool_calls(
+            (
+                "log_interaction",
+                {
+                    "customer": "张伟",
+                    "summary": "拜访",
+                    "kind": "visit",
+                    "follow_up_at": "下周三下午",
+                    "follow_up_text": None,
+                },
+            )
+        )
     )
     voice = [{"kind": "voice", "file_id": "tg-file-9", "mime_type": "audio/ogg"}]
     [reply] = await say(assistant, "李娜", attachments=voice, message_id="v-1")
@@ -284,9 +329,14 @@ async def test_a_voice_note_is_transcribed_and_handled_as_text(assistant, fake, 
     assert upload.body["model"] == "whisper-1" and upload.body["file_size"] > 0
     async with sessions() as session:
         interaction = (await session.exec(select(Interaction))).one()
-        inbox = (await session.exec(select(InboxMessage).where(InboxMessage.message_id == "v-1"))).one()
+        inbox = (
+            await session.exec(select(InboxMessage).where(InboxMessage.message_id == "v-1"))
+        ).one()
     assert interaction.raw_text == "今天拜访了张伟,下周三下午跟进"
-    assert inbox.text == interaction.raw_text and inbox.payload["attachments"][0]["file_id"] == "tg-file-9"
+    assert (
+        inbox.text == interaction.raw_text
+        and inbox.payload["attachments"][0]["file_id"] == "tg-file-9"
+    )
 
 
 async def test_a_voice_note_without_transcription_is_kept_and_the_rep_told(

@@ -23,10 +23,20 @@ async def test_a_compromised_model_cannot_reach_another_reps_customers(
             ("show_card", {"customer": f"#{cid}"}),
             ("find_customers", {"query": "王芳"}),
             ("find_customers", {"query": "13912345678"}),
-            ("log_interaction", {"customer": f"#{cid}", "summary": "x", "kind": "note",
-                                 "follow_up_at": None, "follow_up_text": None}),
-            ("record_order", {"customer": f"#{cid}", "amount": "1", "currency": None,
-                              "items": None}),
+            (
+                "log_interaction",
+                {
+                    "customer": f"#{cid}",
+                    "summary": "x",
+                    "kind": "note",
+                    "follow_up_at": None,
+                    "follow_up_text": None,
+                },
+            ),
+            (
+                "record_order",
+                {"customer": f"#{cid}", "amount": "1", "currency": None, "items": None},
+            ),
             ("export_customers", {"format": "csv"}),
             ("undo", {}),
         ),
@@ -97,8 +107,16 @@ async def test_redaction_round_trip(configure, sessions, fake, staffing):
     bot = Assistant(sessions)
     fake.script(
         tool_calls(
-            ("create_customer", {"name": "王芳", "company": None, "phones": ["[PHONE_1]"],
-                                 "emails": ["[EMAIL_1]"], "city": None})
+            (
+                "create_customer",
+                {
+                    "name": "王芳",
+                    "company": None,
+                    "phones": ["[PHONE_1]"],
+                    "emails": ["[EMAIL_1]"],
+                    "city": None,
+                },
+            )
         )
     )
     [reply] = await say(bot, "李娜", "新客户王芳,电话 139-1234-5678,邮箱 wang.fang@huaxin.example")
@@ -151,8 +169,11 @@ def _completion(content: str) -> dict:
         "created": 1_790_000_000,
         "model": "fake-model",
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content},
-             "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
         ],
         "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
     }

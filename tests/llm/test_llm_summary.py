@@ -92,8 +92,14 @@ async def test_map_reduce_when_feedback_does_not_fit_one_prompt(
         if invoice:
             themes.append({"title": "Invoices", "ids": invoice, "quotes": []})
         negative = [int(i) for i, w in found if "慢" in w or "错" in w]
-        return _json({"themes": themes, "negative_ids": negative, "positive_ids": [],
-                      "actions": ["提醒仓库加快发货"]})
+        return _json(
+            {
+                "themes": themes,
+                "negative_ids": negative,
+                "positive_ids": [],
+                "actions": ["提醒仓库加快发货"],
+            }
+        )
 
     def reduce_step(request):
         prompt = request["messages"][0]["content"]
@@ -154,8 +160,11 @@ def _json_text(content: str) -> dict:
         "created": 1_790_000_000,
         "model": "fake-model",
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content},
-             "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
         ],
         "usage": {"prompt_tokens": 80, "completion_tokens": 40, "total_tokens": 120},
     }

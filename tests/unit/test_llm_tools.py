@@ -46,7 +46,9 @@ def test_a_role_only_sees_the_actions_it_may_use():
     async def run(ctx, args):  # pragma: no cover - never called
         raise AssertionError
 
-    managers_only = Action("team_only", Args, run, "Managers only.", False, frozenset({Role.MANAGER}))
+    managers_only = Action(
+        "team_only", Args, run, "Managers only.", False, frozenset({Role.MANAGER})
+    )
     tool = build_tool(managers_only, frozenset())
     assert list(tool.schema["function"]["parameters"]["properties"]) == ["customer"]
     from bot import tools as tools_module
