@@ -228,7 +228,7 @@ async def test_a_slow_model_times_out_politely(configure, sessions, fake, staffi
 
     configure(llm_timeout=0.2, llm_max_retries=0)
     bot = Assistant(sessions)
-    fake.script(slow(2.0, text("too late")))
+    fake.script(slow(0.6, text("too late")))
     [reply] = await say(bot, "Tom", "what's due today?")
     assert reply.text.startswith("The AI assistant took too long") and "/log" in reply.text
     await bot.llm.aclose()

@@ -124,7 +124,7 @@ async def test_map_reduce_when_feedback_does_not_fit_one_prompt(
     assert themes["Delivery (merged)"]["count"] == 3
     assert themes["Invoices (merged)"]["count"] == 2
     # Made-up quotes are dropped; themes without one get real sentences of their own items.
-    assert data["dropped_quotes"] >= 2
+    assert data["dropped_quotes"] >= 1
     for theme in data["themes"]:
         assert 2 <= len(theme["quotes"]) <= 3
         for quote in theme["quotes"]:
