@@ -107,20 +107,21 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
         {"role": "user", "content": text},
     ]
     done: list[tuple[str, Reply]] = []
+    refused: list[str] = []  # shown as is, whatever the model later claims
     saw_customer_data = False
     for _ in range(MAX_ROUNDS):
         try:
             completion = await llm_calls.chat(ctx, messages, tools=schemas, redactor=redactor)
         except LlmUnavailable as exc:
             log.warning("LLM turn for staff %s failed: %s", ctx.actor.staff_id, exc)
-            return finish(ctx, done, [fallback(ctx, exc.reason)])
+            return finish(ctx, done, [fallback(ctx, exc.reason)], refused)
         if not completion.tool_calls:
             answer = clean_model_text(completion.content)
             if done:
-                return finish(ctx, done, [])
+                return finish(ctx, done, [], refused)
             if not answer:
-                return [fallback(ctx, "bad_response")]
-            return [Reply(text=answer, private=saw_customer_data)]
+                return finish(ctx, done, [fallback(ctx, "bad_response")], refused)
+            return finish(ctx, done, [Reply(text=answer, private=saw_customer_data)], refused)
         messages.append(_assistant_message(completion.tool_calls))
         ask_model_again = False
         for index, call in enumerate(completion.tool_calls):
@@ -130,8 +131,9 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
                     {"tool": c.name, "raw": c.arguments} for c in completion.tool_calls[index + 1 :]
                 ]
                 question = await ask_customer(ctx, call.name, step, remaining)
-                return finish(ctx, done, [question])
+                return finish(ctx, done, [question], refused)
             if isinstance(step, tool_runs.Refused):
+                refused.append(step.message)
                 ask_model_again = True
                 messages.append(_tool_message(call, {"error": step.message}))
                 continue
@@ -146,7 +148,7 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
                 messages.append(_tool_message(call, {"ok": True}))
                 continue
             if action_name in TERMINAL:
-                return finish(ctx, done, [render(ctx, action_name, result)])
+                return finish(ctx, done, [render(ctx, action_name, result)], refused)
             if tool.action.writes:
                 done.append((action_name, render(ctx, action_name, result)))
                 messages.append(_tool_message(call, for_model(result, ctx.actor.timezone)))
@@ -155,8 +157,8 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
                 ask_model_again = True
                 messages.append(_tool_message(call, for_model(result, ctx.actor.timezone)))
         if not ask_model_again:
-            return finish(ctx, done, [])
-    return finish(ctx, done, [fallback(ctx, "rounds")])
+            return finish(ctx, done, [], refused)
+    return finish(ctx, done, [fallback(ctx, "rounds")], refused)
 
 
 async def _one_call(
@@ -206,8 +208,18 @@ def _tool_message(call: ToolCall, content: str | dict[str, Any]) -> Message:
     return {"role": "tool", "tool_call_id": call.id, "content": body}
 
 
-def finish(ctx: Context, done: list[tuple[str, Reply]], more: list[Reply]) -> list[Reply]:
-    return ([combine(ctx, done)] if done else []) + more
+def finish(
+    ctx: Context,
+    done: list[tuple[str, Reply]],
+    more: list[Reply],
+    refused: list[str] | None = None,
+) -> list[Reply]:
+    """The changes made (one reply, one Undo), then the answer, then what was not done."""
+    replies = ([combine(ctx, done)] if done else []) + more
+    if refused:
+        lines = "\n".join(f"• {m}" for m in dict.fromkeys(refused))
+        replies.append(Reply(text=ctx.t("nlu_not_done") + "\n" + lines))
+    return replies
 
 
 # --- asking which customer, and carrying on after the answer ---------------------------------

@@ -46,6 +46,8 @@ async def test_a_compromised_model_cannot_reach_another_reps_customers(
     shown = "\n".join(r.text for r in replies)
     assert "王芳" not in shown and "13912345678" not in shown and "秘密客户" not in shown
     assert "evil.example" not in shown
+    # Whatever the model claims, the person sees what was refused.
+    assert "未执行" in replies[-1].text and "export_customers" in replies[-1].text
     # Nothing about the customer went back to the model either.
     results = [m["content"] for m in fake.chat_requests[1]["messages"] if m["role"] == "tool"]
     assert len(results) == 7
