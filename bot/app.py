@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import nlu, nlu_resume, voice  # noqa: F401  (nlu_resume registers buttons)
 from bot.attachments import AttachmentFetcher
 from bot.commands.grammar import parse_command
 from bot.commands.handlers import BUTTONS, HANDLERS
 from bot.context import Context
 from bot.events import Incoming, Reply
 from bot.i18n import normalize_language, t
+from bot.llm import Llm
 from bot.when import EXAMPLES_EN, EXAMPLES_ZH
 from crm_core.access import Actor
 from crm_core.clock import utcnow
@@ -29,8 +31,10 @@ log = logging.getLogger(__name__)
 class Assistant:
     """Channel-neutral conversation core. Front doors turn platform updates into Incoming."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], llm: Llm | None = None) -> None:
         self.sessions = sessions
+        # The language model from CRM_LLM_* settings, if any; None keeps every path deterministic.
+        self.llm = llm if llm is not None else Llm.from_settings(get_settings())
         # channel -> how to download that channel's attachments (registered by front doors)
         self.fetchers: dict[str, AttachmentFetcher] = {}
 
@@ -98,7 +102,10 @@ class Assistant:
             else:
                 staff_id = staff.id
                 ctx = Context(
-                    self.sessions, Actor.from_staff(staff, channel=incoming.channel), incoming
+                    self.sessions,
+                    Actor.from_staff(staff, channel=incoming.channel),
+                    incoming,
+                    self.llm,
                 )
                 replies = await self._dispatch(ctx)
             status, error = InboxStatus.PROCESSED, None
@@ -148,12 +155,15 @@ class Assistant:
             if ctx.incoming.button:
                 return await self._press(ctx, ctx.incoming.button)
             if ctx.incoming.attachments and not ctx.incoming.text:
+                heard = await voice.transcribed(ctx, self.fetchers)
+                if heard is not None:
+                    return voice.with_transcript(heard, await self._dispatch(heard))
                 # The file reference stays in the inbox payload for when we can read it.
                 kinds = ", ".join(a.kind for a in ctx.incoming.attachments)
                 return [Reply(text=ctx.t("attachment_unreadable", kinds=kinds))]
             parsed = parse_command(ctx.incoming.text or "")
             if parsed is None:
-                return [Reply(text=ctx.t("not_understood"))]
+                return await nlu.answer_free_text(ctx)
             if parsed.name == "unknown":
                 return [Reply(text=ctx.t("unknown_command", command=parsed.rest))]
             return await HANDLERS[parsed.name](ctx, parsed.rest, None)

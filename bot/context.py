@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,12 +16,17 @@ from bot.i18n import format_when, t
 from crm_core.access import Actor
 from crm_core.clock import local_now
 
+if TYPE_CHECKING:
+    from bot.llm import Llm
+
 
 @dataclass
 class Context:
     sessions: async_sessionmaker[AsyncSession]
     actor: Actor
     incoming: Incoming
+    # The configured language model, or None: every feature then takes its deterministic path.
+    llm: Llm | None = None
 
     @property
     def lang(self) -> str:

@@ -33,6 +33,17 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("CRM_LLM_API_KEY", "OPENAI_API_KEY")
     )
     llm_model: str = "gpt-4o-mini"
+    # The LLM is on only when CRM_LLM_BASE_URL is set (a stray OPENAI_API_KEY turns nothing on).
+    llm_transcribe_model: str = "whisper-1"
+    llm_timeout: float = 30.0  # seconds per request; the client retries 408/409/429/5xx
+    llm_max_retries: int = 2
+    llm_redact: bool = False  # replace phones and e-mails by placeholders before sending
+    llm_daily_tokens: int = 200_000  # per staff member and day; 0 = no limit
+    llm_context_chars: int = 24_000  # feedback text per summary call before map-reduce
+    # Customer-facing touches (drafts sent, calls, messages) allowed per rolling 7 days.
+    contact_cap_per_week: int = 2
+    winback_discount_percent: int = 10
+    winback_discount_days: int = 30
 
     http_host: str = "127.0.0.1"
     http_port: int = 8080

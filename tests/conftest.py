@@ -26,7 +26,10 @@ REQUIRE_POSTGRES = os.environ.get("CRM_REQUIRE_POSTGRES") == "1"
 
 @pytest.fixture(autouse=True)
 def _settings() -> AsyncIterator[None]:
-    override_settings(Settings(_env_file=None, timezone="Asia/Shanghai", language="zh"))
+    # llm_base_url=None: a developer's CRM_LLM_BASE_URL never reaches a real model from tests.
+    override_settings(
+        Settings(_env_file=None, timezone="Asia/Shanghai", language="zh", llm_base_url=None)
+    )
     yield
     override_settings(None)
 

@@ -15,7 +15,7 @@ from bot.commands.resolve import resolve_customer
 from bot.context import Context
 from bot.conversation import pop_pending, save_pending
 from bot.events import Reply
-from bot.i18n import format_money, t
+from bot.i18n import feature_help, format_money, t
 from bot.when import find_when, parse_when
 from crm_core.normalize import parse_amount
 
@@ -286,7 +286,7 @@ async def undo(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
 
 @command("help")
 async def help_(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
-    return [Reply(text=ctx.t("help"))]
+    return [Reply(text="\n\n".join([ctx.t("help"), *feature_help(ctx.lang)]))]
 
 
 @command("lang")

@@ -49,6 +49,12 @@ def t(language: str, key: str, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
+def feature_help(language: str) -> list[str]:
+    """Help paragraphs that feature catalogues add under keys starting with "help_"."""
+    catalogue = _catalogue(normalize_language(language))
+    return [catalogue[key] for key in sorted(catalogue) if key.startswith("help_")]
+
+
 def format_when(value: datetime, language: str, timezone: str) -> str:
     local = value.astimezone(ZoneInfo(timezone))
     pattern = "M月d日 EEE HH:mm" if language == "zh" else "EEE d MMM HH:mm"

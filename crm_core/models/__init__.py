@@ -2,14 +2,27 @@
 
 from crm_core.models.audit import AuditEntry
 from crm_core.models.customer import Customer, CustomerSearchKey, CustomerShare, SearchKind, Stage
+from crm_core.models.draft import (
+    DiscountCode,
+    DiscountStatus,
+    DraftStatus,
+    MessageDraft,
+)
 from crm_core.models.feedback import Feedback, FeedbackKind, FeedbackStatus
 from crm_core.models.inbox import ConversationState, InboxMessage, InboxStatus
 from crm_core.models.interaction import Interaction, InteractionKind
+from crm_core.models.llm import LlmToolCall, LlmUsage
 from crm_core.models.order import Order, OrderItem, PaymentStatus, Product
 from crm_core.models.reminder import Reminder, ReminderSource, ReminderStatus
 from crm_core.models.staff import Channel, InviteCode, Role, Staff, StaffIdentity, Team
 
 __all__ = [
+    "DiscountCode",
+    "DiscountStatus",
+    "DraftStatus",
+    "LlmToolCall",
+    "LlmUsage",
+    "MessageDraft",
     "AuditEntry",
     "Channel",
     "ConversationState",

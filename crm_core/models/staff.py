@@ -43,6 +43,8 @@ class Staff(SQLModel, table=True):
     timezone: str = "Asia/Shanghai"
     email: str | None = Field(default=None, index=True)
     active: bool = True
+    # Tokens the assistant's LLM may spend for this person per day (None: the settings default).
+    llm_daily_tokens: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
 
