@@ -353,7 +353,11 @@ async def _one_customer(
     ledger.add_contact(facts.id, facts.last_contact_at)
     reach = timedelta(days=setup.policy.touch_window_days)
     await _planned_touches(
-        session, ledger, since=now - GRACE - reach, until=now + SCAN_HORIZON + reach, customer_id=facts.id
+        session,
+        ledger,
+        since=now - GRACE - reach,
+        until=now + SCAN_HORIZON + reach,
+        customer_id=facts.id,
     )
     return facts, setup, _window(setup, now, SCAN_HORIZON), ledger
 

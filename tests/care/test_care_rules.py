@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
-from care.helpers import add_orders, customer_with, rule_reminders, set_policy
 
+from care.helpers import add_orders, customer_with, rule_reminders, set_policy
 from crm_core import care_rules
 from crm_core.interactions import InteractionCreate, log_interaction
 from crm_core.models import ReminderStatus
