@@ -42,3 +42,47 @@ async def set_policy(sessions, team_name: str, **policy: Any) -> None:
         team = (await session.exec(select(Team).where(Team.name == team_name))).one()
         team.care_policy = {**team.care_policy, **policy}
         session.add(team)
+
+
+class RecordingOutbox:
+    """An Outbox that records what it was asked to send; told to fail, it raises."""
+
+    def __init__(self, channel: str = "console") -> None:
+        self.channel = channel
+        self.sent: list[tuple[str, Any]] = []
+        self.failures: list[Exception] = []
+
+    async def send(self, chat_id: str, reply: Any) -> str | None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((chat_id, reply))
+        return str(len(self.sent))
+
+
+async def add_reminders(sessions, owner_id: int, due: list[datetime], **fields: Any) -> list[int]:
+    from sqlalchemy import insert
+
+    rows = [
+        {
+            "owner_id": owner_id,
+            "due_at": at,
+            "kind": "followup",
+            "text": f"task {i}",
+            "status": "open",
+            "source": "manual",
+            "delivery": "pending",
+            "attempts": 0,
+            "created_at": at,
+            **fields,
+        }
+        for i, at in enumerate(due)
+    ]
+    table = Reminder.__table__
+    async with sessions() as session, session.begin():
+        ids = []
+        for i in range(0, len(rows), 1000):
+            result = await session.execute(
+                insert(table).values(rows[i : i + 1000]).returning(table.c.id)
+            )
+            ids += list(result.scalars())
+    return ids
