@@ -114,7 +114,7 @@ async def build_digest(session: AsyncSession, team: Team, now: datetime) -> Team
         .where(mine, col(Reminder.status).in_(_ACTIVE), Reminder.due_at < end)
         .subquery()
     )
-    firsts = select(ranked).where(ranked.c.rank <= ITEMS_PER_REP).order_by(ranked.c.due_at)
+    firsts = select(*ranked.c).where(ranked.c.rank <= ITEMS_PER_REP).order_by(ranked.c.due_at)
     for rid, owner, text, due_at, _ in (await session.exec(firsts)).all():  # type: ignore[call-overload]
         reps[owner].items.append(Item(id=rid, text=text, due_at=due_at, overdue=due_at < start))
 
