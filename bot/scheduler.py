@@ -51,6 +51,8 @@ class CareScheduler:
         self._scheduler: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
+        # Its per-tick INFO lines would drown the console chat; our own log says what happened.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = AsyncIOScheduler(
             jobstores={"default": MemoryJobStore()},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
