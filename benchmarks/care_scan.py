@@ -49,8 +49,9 @@ async def spread_over_reps(engine: AsyncEngine, reps: int = 200, teams: int = 20
         for r in range(reps):
             await conn.execute(
                 text(
-                    "INSERT INTO staff (name, role, team_id, language, timezone, active, created_at) "
-                    "VALUES (:n, 'rep', :t, 'zh', 'Asia/Shanghai', true, CURRENT_TIMESTAMP)"
+                    "INSERT INTO staff (name, role, team_id, language, timezone, active,"
+                    " created_at) VALUES (:n, 'rep', :t, 'zh', 'Asia/Shanghai', true,"
+                    " CURRENT_TIMESTAMP)"
                 ),
                 {"n": f"rep{r:03d}", "t": team_ids[r % teams]},
             )
