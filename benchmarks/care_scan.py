@@ -55,14 +55,22 @@ async def spread_over_reps(engine: AsyncEngine, reps: int = 200, teams: int = 20
                 ),
                 {"n": f"rep{r:03d}", "t": team_ids[r % teams]},
             )
-        await conn.execute(
-            text(
-                "UPDATE customer SET owner_id = (SELECT s.id FROM staff s WHERE s.name = "
-                "'rep' || substr('000' || (customer.id % 200), -3, 3)), "
-                "team_id = (SELECT s.team_id FROM staff s WHERE s.name = "
-                "'rep' || substr('000' || (customer.id % 200), -3, 3))"
+    await assign_owners(engine)
+
+
+async def assign_owners(engine: AsyncEngine) -> None:
+    """Customer i goes to rep i mod 200 (portable SQL; idempotent)."""
+    async with engine.begin() as conn:
+        reps = (
+            await conn.execute(
+                text("SELECT id, team_id FROM staff WHERE name LIKE 'rep%' ORDER BY id")
             )
-        )
+        ).all()
+        for r, (staff_id, team_id) in enumerate(reps):
+            await conn.execute(
+                text("UPDATE customer SET owner_id = :s, team_id = :t WHERE id % :n = :r"),
+                {"s": staff_id, "t": team_id, "n": len(reps), "r": r},
+            )
 
 
 async def measure(engine: AsyncEngine, label: str) -> None:
@@ -88,10 +96,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--postgres", help="URL of a scratch PostgreSQL database")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--reassign", action="store_true", help="redo the owner spread")
     args = parser.parse_args()
-    engine, _ = await demo_store(args.customers)
-    await measure(engine, "SQLite")
-    await engine.dispose()
+    if not args.skip_sqlite:
+        engine, _ = await demo_store(args.customers)
+        await measure(engine, "SQLite")
+        await engine.dispose()
     if args.postgres:
         pg = make_engine(args.postgres)
         await upgrade(pg)
@@ -103,6 +114,8 @@ async def main() -> None:
             async with pg.connect() as conn:
                 await conn.execute(text("ANALYZE"))
             print(f"PostgreSQL: demo loaded in {time.perf_counter() - started:.0f} s")
+        if args.reassign:
+            await assign_owners(pg)
         await measure(pg, "PostgreSQL")
         await pg.dispose()
 
