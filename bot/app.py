@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import nlu, nlu_resume, voice  # noqa: F401  (nlu_resume registers buttons)
 from bot.attachments import AttachmentFetcher
+from bot.commands.care import take_outcome
 from bot.commands.grammar import parse_command
 from bot.commands.handlers import BUTTONS, HANDLERS
 from bot.context import Context
@@ -163,6 +164,8 @@ class Assistant:
                 return [Reply(text=ctx.t("attachment_unreadable", kinds=kinds))]
             parsed = parse_command(ctx.incoming.text or "")
             if parsed is None:
+                if (outcome := await take_outcome(ctx)) is not None:
+                    return outcome  # the one-line outcome a care reminder asked for
                 return await nlu.answer_free_text(ctx)
             if parsed.name == "unknown":
                 return [Reply(text=ctx.t("unknown_command", command=parsed.rest))]

@@ -25,6 +25,7 @@ from crm_core.models import (
     Channel,
     Customer,
     CustomerSearchKey,
+    DeliveryState,
     Feedback,
     FeedbackKind,
     FeedbackStatus,
@@ -642,6 +643,8 @@ class _Builder:
                 "text": rng.choice(lang.followups),
                 "status": ReminderStatus.OPEN,
                 "source": ReminderSource.MANUAL,
+                "delivery": DeliveryState.PENDING,
+                "attempts": 0,
                 "created_by": customer["owner_id"],
                 "created_at": max(
                     customer["created_at"], min(due, self.now) - timedelta(days=rng.uniform(0, 7))
@@ -686,6 +689,7 @@ class _Builder:
             self._reminder(batch, customer, lang)
         activity = max(t for t in (last, *times[-1:]) if t is not None)
         customer["last_activity_at"] = activity
+        customer["last_contact_at"] = last
         customer["updated_at"] = max(activity, created)
         batch[Customer].append(customer)
         source = _KeySource(
@@ -721,6 +725,7 @@ async def _load_reference(conn: AsyncConnection, now: datetime) -> tuple[Staffin
                 "language": lang,
                 "digest_channel": None,
                 "digest_time": "09:00",
+                "care_policy": {},
             },
         )
         for name, lang in TEAMS

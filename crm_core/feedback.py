@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crm_core import audit
+from crm_core import audit, care_rules
 from crm_core.access import Actor, get_customer
 from crm_core.models import Feedback, FeedbackKind, FeedbackStatus
 
@@ -31,7 +31,7 @@ def infer_kind(data: FeedbackCreate) -> FeedbackKind:
 async def record_feedback(
     *, session: AsyncSession, actor: Actor, customer_id: int, data: FeedbackCreate
 ) -> Feedback:
-    await get_customer(session, actor, customer_id)
+    customer = await get_customer(session, actor, customer_id)
     kind = infer_kind(data)
     needs_follow_up = kind in (FeedbackKind.COMPLAINT, FeedbackKind.RETURN)
     feedback = Feedback(
@@ -45,6 +45,7 @@ async def record_feedback(
     session.add(feedback)
     await session.flush()
     assert feedback.id is not None
+    await care_rules.after_feedback(session, customer, feedback)
     await audit.record(
         session,
         actor,

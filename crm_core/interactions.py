@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crm_core import audit
+from crm_core import audit, care_rules
 from crm_core.access import Actor, get_customer
 from crm_core.clock import utcnow
 from crm_core.models import Interaction, InteractionKind
@@ -37,8 +37,12 @@ async def log_interaction(
     last = customer.last_activity_at
     if last is None or interaction.occurred_at > last:
         customer.last_activity_at = interaction.occurred_at
-        session.add(customer)
+    contact = customer.last_contact_at
+    if contact is None or interaction.occurred_at > contact:
+        customer.last_contact_at = interaction.occurred_at
+    session.add(customer)
     await session.flush()
+    await care_rules.after_interaction(session, customer)
     assert interaction.id is not None
     await audit.record(
         session,

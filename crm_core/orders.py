@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crm_core import audit
+from crm_core import audit, care_rules
 from crm_core.access import Actor, get_customer
 from crm_core.clock import utcnow
 from crm_core.models import Order, OrderItem, PaymentStatus, Product, Stage
@@ -76,6 +76,8 @@ async def record_order(
         customer.stage = Stage.CUSTOMER
     customer.last_activity_at = max(customer.last_activity_at or ordered_at, ordered_at)
     session.add(customer)
+    await session.flush()
+    await care_rules.after_order(session, customer)
     await audit.record(
         session,
         actor,

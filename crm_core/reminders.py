@@ -12,7 +12,7 @@ from crm_core import audit
 from crm_core.access import Actor, get_customer, reminder_scope
 from crm_core.clock import utcnow
 from crm_core.errors import InvalidInput, NotFound
-from crm_core.models import Customer, Reminder, ReminderSource, ReminderStatus
+from crm_core.models import Customer, DeliveryState, Reminder, ReminderSource, ReminderStatus
 
 ACTIVE = (ReminderStatus.OPEN, ReminderStatus.SNOOZED)
 
@@ -112,7 +112,16 @@ async def snooze_reminder(
     if until <= utcnow():
         raise InvalidInput("when_in_past")
     return await _change(
-        session, actor, reminder, status=ReminderStatus.SNOOZED, due_at=until, notified_at=None
+        session,
+        actor,
+        reminder,
+        status=ReminderStatus.SNOOZED,
+        due_at=until,
+        notified_at=None,
+        # Announce it again when it falls due anew.
+        delivery=DeliveryState.PENDING,
+        attempts=0,
+        next_attempt_at=None,
     )
 
 

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot.app import Assistant
 from bot.i18n import t
+from bot.scheduler import CareScheduler
 from crm_core import staff as staff_service
 from crm_core.db import make_engine, make_session_factory, refresh_planner_stats
 from crm_core.demo import load_demo
@@ -23,11 +24,14 @@ from crm_core.errors import CrmError
 from crm_core.migrate import upgrade
 from crm_core.models import Customer, Role, Staff
 from crm_core.settings import get_settings
-from integrations.console import ConsoleChat
+from integrations.care_cli import care_app, digest_command
+from integrations.console import ConsoleChat, ConsoleOutbox
 
 app = typer.Typer(help="crm-assistant: a chat-first CRM assistant.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members and their invite codes.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
+app.add_typer(care_app, name="care")
+app.command("digest")(digest_command)
 console = Console()
 T = TypeVar("T")
 
@@ -135,7 +139,12 @@ def run(
         assistant = Assistant(make_session_factory(engine))
         await assistant.replay_unprocessed()
         console.print(f"Signed in as {staff.name} ({staff.role.value}). /help lists commands.")
-        await ConsoleChat(assistant, staff).run()
+        scheduler = CareScheduler(make_session_factory(engine), {"console": ConsoleOutbox()})
+        await scheduler.start()
+        try:
+            await ConsoleChat(assistant, staff).run()
+        finally:
+            await scheduler.stop()
 
     _run(work)
 

@@ -101,3 +101,16 @@ class ConsoleChat:
             if interactive and line in ("/quit", "/exit", "/退出"):
                 break
             await self.send(line)
+
+
+class ConsoleOutbox:
+    """The console's sending side: reminders and team lists printed to the terminal."""
+
+    channel = Channel.CONSOLE.value
+
+    def __init__(self, stdout: TextIO = sys.stdout) -> None:
+        self.stdout = stdout
+
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        print(f"\n— {chat_id} —\n{render_text(reply)}\n", file=self.stdout, flush=True)
+        return None

@@ -13,7 +13,8 @@ from crm_core.models.inbox import ConversationState, InboxMessage, InboxStatus
 from crm_core.models.interaction import Interaction, InteractionKind
 from crm_core.models.llm import LlmToolCall, LlmUsage
 from crm_core.models.order import Order, OrderItem, PaymentStatus, Product
-from crm_core.models.reminder import Reminder, ReminderSource, ReminderStatus
+from crm_core.models.reminder import DeliveryState, Reminder, ReminderSource, ReminderStatus
+from crm_core.models.schedule import ScheduledRun
 from crm_core.models.staff import Channel, InviteCode, Role, Staff, StaffIdentity, Team
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Customer",
     "CustomerSearchKey",
     "CustomerShare",
+    "DeliveryState",
     "Feedback",
     "FeedbackKind",
     "FeedbackStatus",
@@ -45,6 +47,7 @@ __all__ = [
     "ReminderSource",
     "ReminderStatus",
     "Role",
+    "ScheduledRun",
     "SearchKind",
     "Staff",
     "StaffIdentity",

@@ -53,6 +53,8 @@ class Customer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     last_activity_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Last logged interaction: the stay-in-touch cadence counts from here.
+    last_contact_at: datetime | None = Field(default=None, sa_column=utc_column())
     deleted_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 

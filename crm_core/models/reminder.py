@@ -17,6 +17,8 @@ class ReminderStatus(StrEnum):
     DONE = "done"
     SNOOZED = "snoozed"
     CANCELLED = "cancelled"
+    # A care rule's customer touch suppressed by contact-frequency control (see held_reason).
+    HELD = "held"
 
 
 class ReminderSource(StrEnum):
@@ -25,8 +27,20 @@ class ReminderSource(StrEnum):
     LLM = "llm"
 
 
+class DeliveryState(StrEnum):
+    """Where the reminder's message to its owner stands (the scheduler's claim protocol)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class Reminder(SQLModel, table=True):
-    __table_args__ = (Index("ix_reminder_owner_status_due", "owner_id", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_reminder_owner_status_due", "owner_id", "status", "due_at"),
+        Index("ix_reminder_delivery_due", "delivery", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     owner_id: int = Field(foreign_key="staff.id")
@@ -48,3 +62,13 @@ class Reminder(SQLModel, table=True):
     outcome: str | None = None
     # Delivery to the owner's chat (the scheduler claims, then marks sent).
     notified_at: datetime | None = Field(default=None, sa_column=utc_column())
+    delivery: DeliveryState = Field(
+        default=DeliveryState.PENDING, sa_column=enum_column(DeliveryState)
+    )
+    claimed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    attempts: int = 0
+    # Earliest next send (retry backoff, or the morning after a night); None means due_at.
+    next_attempt_at: datetime | None = Field(default=None, sa_column=utc_column())
+    last_error: str | None = Field(default=None, max_length=500)
+    # Why a care touch was held back (do_not_contact, touch_cap); shown in the digest.
+    held_reason: str | None = Field(default=None, max_length=100)

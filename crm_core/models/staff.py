@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from crm_core.clock import utcnow
-from crm_core.models.types import enum_column, utc_column
+from crm_core.models.types import enum_column, json_column, utc_column
 
 
 class Role(StrEnum):
@@ -32,6 +33,9 @@ class Team(SQLModel, table=True):
     # Where the daily follow-up list goes, e.g. "telegram:-100123" or "slack:C0123".
     digest_channel: str | None = None
     digest_time: str = "09:00"
+    # Care rules and contact-frequency settings (crm_core.care_rules.CarePolicy as JSON);
+    # {} means the defaults.
+    care_policy: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
 
 
 class Staff(SQLModel, table=True):

@@ -1,0 +1,1 @@
+"""Care rules: who to contact, when and why (policy, rules, contact-frequency control)."""
