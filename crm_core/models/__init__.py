@@ -3,6 +3,7 @@
 from crm_core.models.audit import AuditEntry
 from crm_core.models.customer import Customer, CustomerSearchKey, CustomerShare, SearchKind, Stage
 from crm_core.models.feedback import Feedback, FeedbackKind, FeedbackStatus
+from crm_core.models.importing import ImportedRow, ImportJob, ImportStatus
 from crm_core.models.inbox import ConversationState, InboxMessage, InboxStatus
 from crm_core.models.interaction import Interaction, InteractionKind
 from crm_core.models.order import Order, OrderItem, PaymentStatus, Product
@@ -19,6 +20,9 @@ __all__ = [
     "Feedback",
     "FeedbackKind",
     "FeedbackStatus",
+    "ImportJob",
+    "ImportStatus",
+    "ImportedRow",
     "InboxMessage",
     "InboxStatus",
     "Interaction",
