@@ -1,0 +1,99 @@
+"""Possible duplicates: customers with no phone or e-mail in common whose name and company
+are nearly the same ("张伟 · 华信科技" and "张玮 · 华信科技有限公司"). They are only flagged:
+a person decides, nothing is merged on a guess.
+
+Candidates share a blocking key — the pinyin of a Chinese name, or the folded name, or the
+last word of a Latin name — so each new customer is scored against a handful, not all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from crm_core.normalize import fold, has_cjk, pinyin_full, split_words
+
+NAME_CUTOFF = 85
+COMPANY_CUTOFF = 85
+# Legal-form words that say nothing about which company it is.
+_COMPANY_NOISE = re.compile(
+    r"(有限责任公司|股份有限公司|有限公司|集团|公司|\b(?:co|corp|corporation|inc|incorporated|"
+    r"ltd|limited|llc|gmbh|group|company|plc)\b\.?)",
+    re.I,
+)
+# Candidates compared per new customer at most: a very common name must not go quadratic.
+MAX_BLOCK = 200
+
+
+@lru_cache(maxsize=100_000)
+def name_form(name: str) -> str:
+    """What two spellings of one name share: pinyin for Chinese, folded text otherwise."""
+    return pinyin_full(name) if has_cjk(name) else fold(name)
+
+
+@lru_cache(maxsize=100_000)
+def company_form(company: str | None) -> str:
+    return fold(_COMPANY_NOISE.sub(" ", company)) if company else ""
+
+
+def blocking_keys(name: str) -> set[str]:
+    keys = {"n:" + name_form(name)}
+    if not has_cjk(name):
+        words = split_words(name)
+        if len(words) > 1:
+            keys.add("w:" + fold(words[-1]))
+    return keys
+
+
+@dataclass(frozen=True)
+class Person:
+    """A customer as the duplicate check sees it; `ref` says where it is (id or line)."""
+
+    ref: tuple[str, int]  # ("id", 42) for a stored customer, ("line", 7) for a row
+    name: str
+    company: str | None
+
+
+def similarity(a: Person, b: Person) -> int | None:
+    """A score 0-100 when the two look like one customer, else None."""
+    name_score = max(
+        fuzz.ratio(fold(a.name), fold(b.name)), fuzz.ratio(name_form(a.name), name_form(b.name))
+    )
+    if name_score < NAME_CUTOFF:
+        return None
+    ca, cb = company_form(a.company), company_form(b.company)
+    if ca and cb:
+        company_score = fuzz.token_set_ratio(ca, cb)
+        if company_score < COMPANY_CUTOFF:
+            return None
+        return round((name_score + company_score) / 2)
+    # Without two companies to compare, only the very same name counts.
+    return round(name_score) if name_score == 100 else None
+
+
+class DuplicateIndex:
+    """People seen so far, by blocking key; `best_match` scores a newcomer against them."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, list[Person]] = defaultdict(list)
+
+    def add(self, person: Person) -> None:
+        for key in blocking_keys(person.name):
+            self.blocks[key].append(person)
+
+    def best_match(self, person: Person) -> tuple[Person, int] | None:
+        best: tuple[Person, int] | None = None
+        seen: set[tuple[str, int]] = set()
+        for key in blocking_keys(person.name):
+            for other in self.blocks.get(key, [])[-MAX_BLOCK:]:
+                if other.ref in seen or other.ref == person.ref:
+                    continue
+                seen.add(other.ref)
+                score = similarity(person, other)
+                if score is not None and (best is None or score > best[1]):
+                    best = (other, score)
+        return best
