@@ -238,6 +238,8 @@ def map_columns(headers: list[str], kind: Kind, mapping: MappingFile | None) -> 
     return columns
 
 
-def custom_header(key: str, kind: Kind = Kind.CUSTOMERS) -> str:
-    """The header an export gives a custom field, so that importing it finds it again."""
-    return f"custom.{key}" if header_key(key) in FIELDS[kind] else key
+def custom_header(key: str) -> str:
+    """The header an export gives a custom field, so that importing it finds it again
+    (a custom field called "City" or "评分" must not come back as the city or a score)."""
+    known = header_key(key) in {alias for aliases in FIELDS.values() for alias in aliases}
+    return f"custom.{key}" if known or key.lower().startswith(CUSTOM_PREFIXES) else key
