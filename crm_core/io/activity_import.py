@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -237,12 +238,13 @@ class ActivityImport:
         self.report.count(self.kind.value, "created")
         return row
 
-    @staticmethod
-    def _order(row: dict[str, Any], now: datetime) -> None:
+    def _order(self, row: dict[str, Any], now: datetime) -> None:
         row.setdefault("currency", get_settings().default_currency)
         credit = row.get("credit_days")
         if credit and "due_date" not in row:
-            row["due_date"] = (row["ordered_at"] + timedelta(days=credit)).date()
+            # Credit runs from the day of the order where the team works.
+            ordered = row["ordered_at"].astimezone(ZoneInfo(self.actor.timezone)).date()
+            row["due_date"] = ordered + timedelta(days=credit)
         status = row.setdefault(
             "payment_status", PaymentStatus.UNPAID if credit else PaymentStatus.PAID
         )

@@ -77,8 +77,10 @@ async def reserve_ids(conn: AsyncConnection, model: type[SQLModel], count: int) 
 async def insert_rows(
     conn: AsyncConnection, model: type[SQLModel], rows: list[dict[str, Any]]
 ) -> None:
+    """executemany needs one set of keys: a value a row leaves out is NULL."""
+    names = {name for row in rows for name in row}
     for part in chunks(rows, 5000):
-        await conn.execute(insert(table(model)), list(part))
+        await conn.execute(insert(table(model)), [{n: row.get(n) for n in names} for row in part])
 
 
 @dataclass
