@@ -141,6 +141,23 @@ _TELLTALE = {
     Kind.INTERACTIONS: _aliases({"x": "summary 沟通内容 跟进内容 跟进记录 occurred_at"}),
     Kind.FEEDBACK: _aliases({"x": "score nps rating 评分 feedback 反馈 反馈内容 评价"}),
 }
+# Fields no activity file has: their presence makes a table a customer list.
+_CUSTOMER_ONLY = {
+    "title",
+    "wechat_id",
+    "birthday",
+    "anniversary",
+    "hobbies",
+    "tags",
+    "city",
+    "region",
+    "stage",
+    "source",
+    "do_not_contact",
+    "preferred_channel",
+    "preferred_contact_time",
+    "language",
+}
 _SHEET_NAMES = {
     Kind.CUSTOMERS: ("customers", "contacts", "客户", "联系人"),
     Kind.ORDERS: ("orders", "订单"),
@@ -156,6 +173,8 @@ def detect_kind(headers: list[str], sheet: str | None = None) -> Kind:
             if header_key(sheet) in names:
                 return kind
     keys = {header_key(h) for h in headers}
+    if any(CUSTOMER_FIELDS.get(k) in _CUSTOMER_ONLY for k in keys):
+        return Kind.CUSTOMERS  # a customer list may well have a "score" or "amount" column
     for kind, telltales in _TELLTALE.items():
         if keys & set(telltales):
             return kind
