@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -56,18 +56,33 @@ class Person:
     ref: tuple[str, int]  # ("id", 42) for a stored customer, ("line", 7) for a row
     name: str
     company: str | None
+    # The compared forms, worked out once: a person is compared with many others.
+    folded: str = field(init=False, compare=False)
+    sound: str = field(init=False, compare=False)
+    firm: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folded", fold(self.name))
+        object.__setattr__(self, "sound", name_form(self.name))
+        object.__setattr__(self, "firm", company_form(self.company))
+
+    def blocking_keys(self) -> set[str]:
+        return {"n:" + self.sound} if has_cjk(self.name) else blocking_keys(self.name)
 
 
 def similarity(a: Person, b: Person) -> int | None:
     """A score 0-100 when the two look like one customer, else None."""
-    name_score = max(
-        fuzz.ratio(fold(a.name), fold(b.name)), fuzz.ratio(name_form(a.name), name_form(b.name))
-    )
+    if a.sound == b.sound:  # the same name, or a Chinese name that sounds the same
+        name_score = 100.0
+    else:
+        name_score = max(
+            fuzz.ratio(a.folded, b.folded, score_cutoff=NAME_CUTOFF),
+            fuzz.ratio(a.sound, b.sound, score_cutoff=NAME_CUTOFF),
+        )
     if name_score < NAME_CUTOFF:
         return None
-    ca, cb = company_form(a.company), company_form(b.company)
-    if ca and cb:
-        company_score = fuzz.token_set_ratio(ca, cb)
+    if a.firm and b.firm:
+        company_score = fuzz.token_set_ratio(a.firm, b.firm)
         if company_score < COMPANY_CUTOFF:
             return None
         return round((name_score + company_score) / 2)
@@ -82,13 +97,13 @@ class DuplicateIndex:
         self.blocks: dict[str, list[Person]] = defaultdict(list)
 
     def add(self, person: Person) -> None:
-        for key in blocking_keys(person.name):
+        for key in person.blocking_keys():
             self.blocks[key].append(person)
 
     def best_match(self, person: Person) -> tuple[Person, int] | None:
         best: tuple[Person, int] | None = None
         seen: set[tuple[str, int]] = set()
-        for key in blocking_keys(person.name):
+        for key in person.blocking_keys():
             for other in self.blocks.get(key, [])[-MAX_BLOCK:]:
                 if other.ref in seen or other.ref == person.ref:
                     continue
