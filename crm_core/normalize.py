@@ -48,10 +48,15 @@ def fold(text: str) -> str:
 
 def pinyin_syllables(text: str) -> list[str]:
     """Toneless pinyin per character; non-Chinese runs pass through as one item."""
-    return [s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="default")]
+    return list(_syllables(text))
 
 
 # Names and companies repeat a lot in bulk work (imports), and pypinyin is slow.
+@lru_cache(maxsize=65_536)
+def _syllables(text: str) -> tuple[str, ...]:
+    return tuple(s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+
+
 @lru_cache(maxsize=65_536)
 def pinyin_full(text: str) -> str:
     """ "张伟" -> "zhangwei"."""

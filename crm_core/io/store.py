@@ -79,8 +79,10 @@ async def insert_rows(
 ) -> None:
     """executemany needs one set of keys: a value a row leaves out is NULL."""
     names = {name for row in rows for name in row}
+    if any(len(row) != len(names) for row in rows):
+        rows = [{n: row.get(n) for n in names} for row in rows]
     for part in chunks(rows, 5000):
-        await conn.execute(insert(table(model)), [{n: row.get(n) for n in names} for row in part])
+        await conn.execute(insert(table(model)), list(part))
 
 
 @dataclass
