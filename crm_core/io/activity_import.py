@@ -77,6 +77,7 @@ class ActivityImport:
     report: ImportReport
     sheet: str | None
     kind: Kind
+    dry_run: bool = False  # nothing after an activity sheet depends on its rows
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     by_phone: dict[str, set[int]] = field(default_factory=dict)
     by_email: dict[str, set[int]] = field(default_factory=dict)
@@ -91,7 +92,8 @@ class ActivityImport:
             row = self._row(draft, existing)
             if row is not None:
                 rows.append((draft, row))
-        await self._write(rows)
+        if not self.dry_run:
+            await self._write(rows)
 
     async def _skip_known(self, drafts: list[ActivityDraft]) -> list[ActivityDraft]:
         known = await known_fingerprints(self.conn, [d.fingerprint for d in drafts])

@@ -90,6 +90,8 @@ class CustomerImport:
     report: ImportReport
     sheet: str | None
     dry_run: bool
+    # A dry run writes customers only when later sheets of the file must find them.
+    write_rows: bool = True
     targets: list[Target] = field(default_factory=list)
     by_key: dict[tuple[str, str], Target] = field(default_factory=dict)
     fingerprints: dict[str, Target] = field(default_factory=dict)
@@ -376,6 +378,8 @@ class CustomerImport:
                 "updated_at": now,
             }
             rows.append(row)
+            if not self.write_rows:
+                continue
             keys += key_rows(target.id, values)
             self.audit.append(
                 audit_row(
@@ -387,9 +391,10 @@ class CustomerImport:
                     after={k: v for k, v in row.items() if v not in (None, "", [], {})},
                 )
             )
-        await insert_rows(self.conn, Customer, rows)
-        await insert_rows(self.conn, CustomerSearchKey, keys)
-        await self._update(changed, now)
+        if self.write_rows:
+            await insert_rows(self.conn, Customer, rows)
+            await insert_rows(self.conn, CustomerSearchKey, keys)
+            await self._update(changed, now)
         for target, conflict in self.conflicts:
             conflict.customer_id = target.id if (target.existing or not self.dry_run) else None
             self.report.conflicts.append(conflict)
@@ -406,6 +411,8 @@ class CustomerImport:
         for target, flag in self.flagged:
             flag.customer_id = None if self.dry_run else target.id
             self.report.possible_duplicates.append(flag)
+        if self.dry_run:
+            return  # the audit log and fingerprints are only for what was really written
         await write_audit(self.conn, self.audit)
         await remember_fingerprints(
             self.conn,

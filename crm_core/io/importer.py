@@ -174,10 +174,13 @@ async def import_file(
                 sheet = plan.table.sheet
                 if plan.kind == Kind.CUSTOMERS:
                     customers = [d for d in plan.drafts if isinstance(d, CustomerDraft)]
-                    await CustomerImport(conn, actor, staff, report, sheet, dry_run).run(customers)
+                    later = any(p.kind != Kind.CUSTOMERS for p in plans)
+                    await CustomerImport(
+                        conn, actor, staff, report, sheet, dry_run, write_rows=not dry_run or later
+                    ).run(customers)
                 else:
                     activities = [d for d in plan.drafts if isinstance(d, ActivityDraft)]
-                    await ActivityImport(conn, actor, staff, report, sheet, plan.kind).run(
+                    await ActivityImport(conn, actor, staff, report, sheet, plan.kind, dry_run).run(
                         activities
                     )
                 done += len(plan.table.rows)
