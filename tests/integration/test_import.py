@@ -436,7 +436,10 @@ async def test_orders_interactions_and_feedback(sessions, staffing):
             ],
         }
     )
+    dry = await import_file(sessions, staffing.manager, book, "history.xlsx", dry_run=True)
+    assert await count(sessions, Order) == 0
     report = await import_file(sessions, staffing.manager, book, "history.xlsx")
+    assert dry.by_kind == report.by_kind and dry.rejected == report.rejected
     assert report.by_kind["orders"] == {**report.by_kind["orders"], "created": 2, "rejected": 1}
     assert report.by_kind["interactions"]["created"] == 2
     assert report.by_kind["feedback"]["created"] == 2
@@ -512,3 +515,18 @@ async def test_kind_can_be_forced(sessions, staffing):
     assert report.created == 1
     [zhang] = await customers(sessions)
     assert zhang.custom_fields == {"金额": "100"}
+
+
+async def test_a_dry_run_finds_customers_created_earlier_in_the_same_workbook(sessions, staffing):
+    book = xlsx_bytes(
+        {
+            "orders": [
+                ["customer", "customer_phone", "amount"],
+                ["Jane Smith", "+1 415 555 0132", "99"],
+            ],
+            "customers": [["Name", "Phone"], ["Jane Smith", "+1 415 555 0132"]],
+        }
+    )
+    dry = await import_file(sessions, staffing.admin, book, "both.xlsx", dry_run=True)
+    assert dry.by_kind["customers"]["created"] == dry.by_kind["orders"]["created"] == 1
+    assert await count(sessions, Customer) == 0 and await count(sessions, AuditEntry) == 0
