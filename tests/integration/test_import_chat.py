@@ -188,3 +188,9 @@ async def test_nothing_new_means_no_buttons(assistant, sessions, linked):
     await press(assistant, "王经理", first.buttons[0][0].payload, channel="telegram")
     [second] = await send_file(assistant, "王经理", "csv-1", "客户.csv", channel="telegram")
     assert "没有需要导入的新内容" in second.text and second.buttons == []
+
+
+def test_import_and_export_are_not_actions_the_llm_could_call():
+    from bot.actions import REGISTRY
+
+    assert not [name for name in REGISTRY if "import" in name or "export" in name]
