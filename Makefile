@@ -35,6 +35,7 @@ bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/assistant.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/llm_overhead.py
+	$(BIN)/python benchmarks/import_bench.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -14,6 +14,7 @@ from bot.attachments import AttachmentFetcher
 from bot.commands.care import take_outcome
 from bot.commands.grammar import parse_command
 from bot.commands.handlers import BUTTONS, HANDLERS
+from bot.commands.importing import handle_import_file, table_attachment
 from bot.context import Context
 from bot.events import Incoming, Reply
 from bot.i18n import normalize_language, t
@@ -155,6 +156,8 @@ class Assistant:
         try:
             if ctx.incoming.button:
                 return await self._press(ctx, ctx.incoming.button)
+            if (document := table_attachment(ctx.incoming)) is not None:
+                return await handle_import_file(ctx, document, self.fetchers)
             if ctx.incoming.attachments and not ctx.incoming.text:
                 heard = await voice.transcribed(ctx, self.fetchers)
                 if heard is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
 import phonenumbers
 from pypinyin import Style, lazy_pinyin
@@ -47,14 +48,22 @@ def fold(text: str) -> str:
 
 def pinyin_syllables(text: str) -> list[str]:
     """Toneless pinyin per character; non-Chinese runs pass through as one item."""
-    return [s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="default")]
+    return list(_syllables(text))
 
 
+# Names and companies repeat a lot in bulk work (imports), and pypinyin is slow.
+@lru_cache(maxsize=65_536)
+def _syllables(text: str) -> tuple[str, ...]:
+    return tuple(s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+
+
+@lru_cache(maxsize=65_536)
 def pinyin_full(text: str) -> str:
     """ "张伟" -> "zhangwei"."""
     return fold("".join(pinyin_syllables(text)))
 
 
+@lru_cache(maxsize=65_536)
 def pinyin_initials(text: str) -> str:
     """ "张伟" -> "zw"."""
     return "".join(s[0] for s in pinyin_syllables(text) if s)

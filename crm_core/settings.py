@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     # Region used to read phone numbers written without a country code.
     default_region: str = "CN"
     default_currency: str = "CNY"
+    # Imports: read 01/05/2026 as 1 May (day first) instead of 5 January.
+    import_day_first: bool = False
 
     telegram_token: str | None = None
     telegram_webhook_url: str | None = None

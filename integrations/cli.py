@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,11 +19,16 @@ from sqlmodel import select
 
 from bot.app import Assistant
 from bot.i18n import t
+from bot.import_report import report_json, report_text
 from bot.scheduler import CareScheduler
 from crm_core import staff as staff_service
+from crm_core.access import Actor
 from crm_core.db import make_engine, make_session_factory, refresh_planner_stats
 from crm_core.demo import load_demo
 from crm_core.errors import CrmError
+from crm_core.io.exporter import export_file
+from crm_core.io.headers import Kind, MappingFile
+from crm_core.io.importer import ImportOptions, import_file
 from crm_core.migrate import upgrade
 from crm_core.models import Customer, Role, Staff
 from crm_core.settings import get_settings
@@ -202,5 +210,90 @@ def staff_list() -> None:
                 "yes" if member.active else "no",
             )
         console.print(table)
+
+    _run(work)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX.")],
+    dry_run: Annotated[bool, typer.Option(help="Report what would happen; write nothing.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    mapping: Annotated[
+        Path | None, typer.Option(exists=True, help="Column mapping file (TOML or JSON).")
+    ] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Import as this staff member.")] = None,
+    what: Annotated[
+        Kind | None, typer.Option(help="What the file holds (default: from its headers).")
+    ] = None,
+    day_first: Annotated[
+        bool | None, typer.Option("--day-first/--month-first", help="How to read 01/05/2026.")
+    ] = None,
+) -> None:
+    """Import customers, orders, interactions or feedback; every rejected row is reported."""
+
+    async def work(engine: AsyncEngine) -> None:
+        await upgrade(engine)
+        staff = await _staff_for_chat(engine, as_)
+        actor = Actor.from_staff(staff, channel="cli")
+        try:
+            options = ImportOptions(
+                kind=what,
+                day_first=day_first,
+                mapping=MappingFile.load(mapping) if mapping else None,
+            )
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            ) as bar:
+                task = bar.add_task(file.name, total=None)
+                report = await import_file(
+                    make_session_factory(engine),
+                    actor,
+                    file.read_bytes(),
+                    file.name,
+                    options=options,
+                    dry_run=dry_run,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        except CrmError as error:
+            console.print(t(actor.language, error.code, **error.params), style="red")
+            raise typer.Exit(1) from error
+        if json_output:
+            print(json.dumps(report_json(report, actor.language), ensure_ascii=False, indent=2))
+        else:
+            print(report_text(report, actor.language))
+
+    _run(work)
+
+
+@app.command("export")
+def export(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="FILE.csv or FILE.xlsx.")],
+    what: Annotated[
+        str, typer.Option(help="customers, orders, interactions, feedback, or all (XLSX).")
+    ] = "customers",
+    as_: Annotated[str | None, typer.Option("--as", help="Export as this staff member.")] = None,
+) -> None:
+    """Export what a staff member may see, in the shape `crmbot import` reads back."""
+
+    async def work(engine: AsyncEngine) -> None:
+        staff = await _staff_for_chat(engine, as_)
+        actor = Actor.from_staff(staff, channel="cli")
+        if what != "all" and what not in {k.value for k in Kind}:
+            console.print(t(actor.language, "export_format", name=what), style="red")
+            raise typer.Exit(1)
+        try:
+            counts = await export_file(make_session_factory(engine), actor, file, what)
+        except CrmError as error:
+            console.print(t(actor.language, error.code, **error.params), style="red")
+            raise typer.Exit(1) from error
+        for kind, count in counts.items():
+            kind_name = t(actor.language, f"import_kind_{kind}")
+            console.print(t(actor.language, "export_done", count=count, kind=kind_name, file=file))
 
     _run(work)

@@ -9,6 +9,7 @@ from crm_core.models.draft import (
     MessageDraft,
 )
 from crm_core.models.feedback import Feedback, FeedbackKind, FeedbackStatus
+from crm_core.models.importing import ImportedRow, ImportJob, ImportStatus
 from crm_core.models.inbox import ConversationState, InboxMessage, InboxStatus
 from crm_core.models.interaction import Interaction, InteractionKind
 from crm_core.models.llm import LlmToolCall, LlmUsage
@@ -34,6 +35,9 @@ __all__ = [
     "Feedback",
     "FeedbackKind",
     "FeedbackStatus",
+    "ImportJob",
+    "ImportStatus",
+    "ImportedRow",
     "InboxMessage",
     "InboxStatus",
     "Interaction",
