@@ -21,7 +21,7 @@ from crm_core.clock import utcnow
 from crm_core.errors import CrmError
 from crm_core.models import Channel, InboxMessage, InboxStatus, Staff
 from crm_core.settings import get_settings
-from crm_core.staff import redeem_invite, staff_for_identity
+from crm_core.staff import link_by_email, redeem_invite, staff_for_identity
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,24 @@ class Assistant:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer `incoming` once: a redelivered message id gets no second answer."""
+        inbox_id = await self.accept(incoming)
+        if inbox_id is None:
+            return []
+        return await self._process(inbox_id, incoming)
+
+    async def accept(self, incoming: Incoming) -> int | None:
+        """Store `incoming` without processing it; its inbox id, or None when already stored.
+
+        For front doors that must confirm receipt to the platform before processing
+        (Telegram's offset, Slack's ack): store, confirm, then `process`.
+        """
         inbox_id = await self._store(incoming)
         if inbox_id is None:
             log.info("duplicate %s message %s ignored", incoming.channel, incoming.message_id)
-            return []
+        return inbox_id
+
+    async def process(self, inbox_id: int, incoming: Incoming) -> list[Reply]:
+        """Answer a message that `accept` stored."""
         return await self._process(inbox_id, incoming)
 
     async def replay_unprocessed(self) -> list[tuple[Incoming, list[Reply]]]:
@@ -82,6 +96,11 @@ class Assistant:
         staff_id: int | None = None
         try:
             staff = await self._sender(incoming)
+            greeting: list[Reply] = []
+            if staff is None and incoming.sender_email:
+                staff = await self._link_by_email(incoming)
+                if staff is not None:
+                    greeting = [Reply(text=t(staff.language, "linked", name=staff.name))]
             if staff is None:
                 replies = await self._stranger(incoming)
             else:
@@ -89,7 +108,7 @@ class Assistant:
                 ctx = Context(
                     self.sessions, Actor.from_staff(staff, channel=incoming.channel), incoming
                 )
-                replies = await self._dispatch(ctx)
+                replies = greeting + await self._dispatch(ctx)
             status, error = InboxStatus.PROCESSED, None
         except Exception as exc:  # the person gets an apology; the log and inbox keep detail
             log.exception("failed to process %s message %s", incoming.channel, incoming.message_id)
@@ -112,6 +131,17 @@ class Assistant:
         async with self.sessions() as session:
             return await staff_for_identity(
                 session, channel=incoming.channel, external_id=incoming.sender_id
+            )
+
+    async def _link_by_email(self, incoming: Incoming) -> Staff | None:
+        """Front doors set `sender_email` only from a verified platform profile."""
+        assert incoming.sender_email is not None
+        async with self.sessions() as session, session.begin():
+            return await link_by_email(
+                session,
+                email=incoming.sender_email,
+                channel=Channel(incoming.channel),
+                external_id=incoming.sender_id,
             )
 
     def _language(self, incoming: Incoming, staff: Staff | None) -> str:
@@ -150,7 +180,7 @@ class Assistant:
                 return [Reply(text=ctx.t("not_understood"))]
             if parsed.name == "unknown":
                 return [Reply(text=ctx.t("unknown_command", command=parsed.rest))]
-            return await HANDLERS[parsed.name](ctx, parsed.rest, None)
+            return self._keep_private(ctx, await HANDLERS[parsed.name](ctx, parsed.rest, None))
         except CrmError as error:
             return [Reply(text=self._explain(ctx, error))]
 
@@ -159,7 +189,15 @@ class Assistant:
         handler = BUTTONS.get(verb)
         if handler is None:
             return [Reply(text=ctx.t("pick_expired"))]
-        return await handler(ctx, arg)
+        return self._keep_private(ctx, await handler(ctx, arg))
+
+    @staticmethod
+    def _keep_private(ctx: Context, replies: list[Reply]) -> list[Reply]:
+        """Asked in a group, personal details go to the private chat (the front door sends
+        private replies there); the group is told where the answer went."""
+        if ctx.incoming.is_group and any(r.private for r in replies):
+            return [Reply(text=ctx.t("frontdoor_sent_privately")), *replies]
+        return replies
 
     def _explain(self, ctx: Context, error: CrmError) -> str:
         """A domain error as a sentence that says what to do next."""

@@ -20,6 +20,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "help": ("help", "帮助", "start"),
     "lang": ("lang", "language", "语言"),
     "link": ("link", "绑定"),
+    "subscribe": ("subscribe", "订阅"),
 }
 _BY_ALIAS = {alias.casefold(): name for name, aliases in ALIASES.items() for alias in aliases}
 _COMMAND = re.compile(r"^[/／](?P<word>[^\s@:：]+)(@\S+)?[\s:：]*(?P<rest>.*)$", re.DOTALL)
