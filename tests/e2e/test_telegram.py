@@ -134,7 +134,10 @@ async def test_a_stored_update_is_answered_once_after_a_crash(telegram_api, sess
         await telegram_api.wait_for(count=2, chat_id=LINA)
         # Stored and confirmed to Telegram, then the process died before answering.
         crashed = Incoming(
-            channel="telegram", message_id="4242", sender_id=str(LINA), chat_id=str(LINA),
+            channel="telegram",
+            message_id="4242",
+            sender_id=str(LINA),
+            chat_id=str(LINA),
             text="/记录 张伟: 电话沟通",
         )
         assert await platforms.assistant.accept(crashed) is not None
@@ -165,7 +168,9 @@ async def test_the_outbox_reports_a_lasting_429_with_retry_after(telegram_api, s
     from bot.delivery import DeliveryError
 
     settings = use_settings(**telegram_settings(telegram_api))
-    door = TelegramFrontDoor(Assistant(sessions), settings, rate_limiter=AIORateLimiter(max_retries=1))
+    door = TelegramFrontDoor(
+        Assistant(sessions), settings, rate_limiter=AIORateLimiter(max_retries=1)
+    )
     telegram_api.fail("sendMessage", 429, retry_after=1, times=2)
     await door.start()
     try:

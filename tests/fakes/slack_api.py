@@ -99,7 +99,12 @@ class FakeSlackApi:
         ]
 
     async def wait_for(
-        self, method: str = "chat.postMessage", count: int = 1, *, timeout: float = 10.0, **match: Any
+        self,
+        method: str = "chat.postMessage",
+        count: int = 1,
+        *,
+        timeout: float = 10.0,
+        **match: Any,
     ) -> list[Call]:
         """Poll the recorded calls until `count` of them arrived (bounded wait)."""
         deadline = time.monotonic() + timeout
@@ -148,12 +153,21 @@ class FakeSlackApi:
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"url": "https://crm.slack.example/", "team": "CRM", "user": "crm",
-                    "team_id": "T1", "user_id": BOT_USER_ID, "bot_id": "BBOT"}
+            return {
+                "url": "https://crm.slack.example/",
+                "team": "CRM",
+                "user": "crm",
+                "team_id": "T1",
+                "user_id": BOT_USER_ID,
+                "bot_id": "BBOT",
+            }
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
-            return {"channel": params.get("channel"), "ts": ts,
-                    "message": {"text": params.get("text"), "ts": ts}}
+            return {
+                "channel": params.get("channel"),
+                "ts": ts,
+                "message": {"text": params.get("text"), "ts": ts},
+            }
         if method == "users.info":
             user = self.users.get(params["user"])
             if user is None:
@@ -163,7 +177,9 @@ class FakeSlackApi:
             return {"channel": {"id": "D" + str(params["users"]).lstrip("UW")}}
         if method == "files.info":
             file_id = params["file"]
-            return {"file": {"id": file_id, "url_private_download": f"{self.root}/download/{file_id}"}}
+            return {
+                "file": {"id": file_id, "url_private_download": f"{self.root}/download/{file_id}"}
+            }
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
             return {"upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}
@@ -215,9 +231,10 @@ async def post_signed(
     }
     if retry_num is not None:
         headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-    async with aiohttp.ClientSession() as session, session.post(
-        url, data=body.encode(), headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body.encode(), headers=headers) as response,
+    ):
         await response.read()
         return response
 
@@ -289,8 +306,13 @@ def action_body(user: str, value: str, *, channel: str, message: dict[str, Any])
         "container": {"type": "message", "channel_id": channel, "message_ts": message.get("ts")},
         "message": message,
         "actions": [
-            {"type": "button", "action_id": "crm:0:0", "block_id": "b", "value": value,
-             "action_ts": str(time.time())}
+            {
+                "type": "button",
+                "action_id": "crm:0:0",
+                "block_id": "b",
+                "value": value,
+                "action_ts": str(time.time()),
+            }
         ],
     }
     return urlencode({"payload": json.dumps(payload)})

@@ -190,7 +190,9 @@ class FakeTelegramApi:
         if offset:
             # A higher offset confirms every update below it: Telegram forgets them.
             self.pending = [
-                u for u in self.pending if u["update_id"] >= offset or u["update_id"] in self._forced
+                u
+                for u in self.pending
+                if u["update_id"] >= offset or u["update_id"] in self._forced
             ]
             if offset - 1 > self._confirmed:
                 self._confirmed = offset - 1
@@ -203,7 +205,9 @@ class FakeTelegramApi:
                 await asyncio.wait_for(self._new_update.wait(), timeout=min(timeout, 2.0))
             except TimeoutError:
                 pass
-        batch = sorted(self.pending, key=lambda u: u["update_id"])[: int(params.get("limit") or 100)]
+        batch = sorted(self.pending, key=lambda u: u["update_id"])[
+            : int(params.get("limit") or 100)
+        ]
         for update in batch:
             if update["update_id"] in self._forced:  # a redelivery is served once
                 self._forced.discard(update["update_id"])
@@ -234,8 +238,11 @@ class FakeTelegramApi:
             self.webhook = params
             return True
         if method == "getWebhookInfo":
-            return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
-                    "pending_update_count": 0}
+            return {
+                "url": (self.webhook or {}).get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+            }
         if method in ("sendMessage", "editMessageText"):
             return self._message(params, text=params.get("text", ""))
         if method == "editMessageReplyMarkup":
@@ -246,8 +253,12 @@ class FakeTelegramApi:
             return self._message(params, document={"file_id": "doc-out", "file_unique_id": "u"})
         if method == "getFile":
             file_id = params["file_id"]
-            return {"file_id": file_id, "file_unique_id": f"u-{file_id}",
-                    "file_size": len(self.files.get(file_id, b"")), "file_path": f"docs/{file_id}"}
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.files.get(file_id, b"")),
+                "file_path": f"docs/{file_id}",
+            }
         raise web.HTTPNotFound(text=json.dumps({"ok": False, "description": f"no {method}"}))
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -312,8 +323,12 @@ def message_update(
 
 
 def voice_update(user_id: int, file_id: str) -> dict[str, Any]:
-    voice = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "duration": 3,
-             "mime_type": "audio/ogg"}
+    voice = {
+        "file_id": file_id,
+        "file_unique_id": f"u-{file_id}",
+        "duration": 3,
+        "mime_type": "audio/ogg",
+    }
     return message_update(user_id, voice=voice)
 
 
