@@ -102,13 +102,14 @@ class Runner:
             try:
                 await service.start()
             except Exception as exc:
-                log.exception("%s failed to start", service.name)
+                log.error("%s failed to start: %s", service.name, exc)
+                log.debug("%s start failure", service.name, exc_info=True)
                 self.status[service.name] = f"failed: {exc}"
                 await _quietly_stop(service)
                 continue
             self.started.append(service)
             self.status[service.name] = "running"
-        return self.status
+        return dict(self.status)
 
     async def stop(self) -> None:
         for service in reversed(self.started):
@@ -183,6 +184,7 @@ async def serve(
             pass
     platforms = Platforms(assistant, settings, doors, services)
     status = await platforms.start()
+    log.info("started: %s", ", ".join(f"{name} {state}" for name, state in status.items()))
     try:
         if not any(status.get(d.name) == "running" for d in doors):
             log.error("no front door could start: %s", status)
