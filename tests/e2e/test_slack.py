@@ -283,3 +283,14 @@ async def test_a_bad_invite_code_binds_nobody(slack_api, sessions, staffing):
             select(StaffIdentity).where(StaffIdentity.channel == "slack")
         )
         assert slack_ids.all() == []
+
+
+async def test_socket_mode_receives_acks_and_answers(slack_api, sessions, staffing):
+    from fakes.slack_api import APP_TOKEN
+
+    settings = use_settings(**slack_settings(slack_api, slack_app_token=APP_TOKEN))
+    async with running(sessions, settings, slack(settings)):
+        await slack_api.socket_send("env-1", event_body(dm_event("U0X", "help"), "Ev1"))
+        [reply] = await slack_api.wait_for("chat.postMessage")
+        assert slack_api.acks == ["env-1"]
+    assert reply.params["text"].startswith("Sorry, I don't know you yet")

@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
 BOT_USER_ID = "UBOT"
 
 
@@ -46,6 +47,9 @@ class FakeSlackApi:
         self.files: dict[str, bytes] = {}
         self.delays: dict[str, float] = {}
         self.reject_token = False
+        # Socket Mode: the open connections, and the envelope ids the app acknowledged.
+        self.sockets: list[web.WebSocketResponse] = []
+        self.acks: list[str] = []
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -58,6 +62,7 @@ class FakeSlackApi:
                 web.post("/respond/{name}", self._respond),
                 web.post("/upload/{file_id}", self._upload),
                 web.get("/download/{file_id}", self._download),
+                web.get("/socket", self._socket),
             ]
         )
         self._runner = web.AppRunner(app, access_log=None)
@@ -67,6 +72,8 @@ class FakeSlackApi:
         self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -134,6 +141,9 @@ class FakeSlackApi:
         params = await self._params(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         token = token or params.get("token", "")
+        if method == "apps.connections.open" and token == APP_TOKEN:
+            self.calls.append(Call(method, params))
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         if token != self.token or self.reject_token:
             self.calls.append(Call(method, params, status=200))
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -188,6 +198,30 @@ class FakeSlackApi:
             files = json.loads(files) if isinstance(files, str) else files
             return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         return {}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data)["envelope_id"])
+        return ws
+
+    async def socket_send(self, envelope_id: str, body: str) -> None:
+        """Deliver an Events API payload over Socket Mode, as Slack does."""
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "retry_attempt": 0,
+            "retry_reason": "",
+            "payload": json.loads(body),
+        }
+        while not self.sockets:
+            await asyncio.sleep(0.01)
+        await self.sockets[-1].send_json(envelope)
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json()))
