@@ -12,6 +12,18 @@ from bot.events import Incoming, Reply
 _ALIAS_WORDS = {alias.casefold() for aliases in ALIASES.values() for alias in aliases}
 
 
+# Pressing one of these uses up buttons of the message it was on, so they are taken off and
+# cannot be pressed twice: a reminder's row after Done or Snooze, a question after its answer.
+_SPENT_ROW = {"done", "snooze"}
+_SPENT_ALL = {"pick", "undo"}
+
+
+def spent_by(payload: str) -> str | None:
+    """ "row", "all" or None: what pressing a button with this payload uses up."""
+    verb = payload.partition(":")[0]
+    return "row" if verb in _SPENT_ROW else "all" if verb in _SPENT_ALL else None
+
+
 def destination(incoming: Incoming, reply: Reply) -> str:
     """The chat a reply goes to: personal details asked in a group go to the sender's
     private chat (on both platforms the sender's user id addresses it)."""

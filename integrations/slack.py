@@ -32,7 +32,7 @@ from bot.events import Attachment, Incoming, Reply
 from bot.i18n import normalize_language, t
 from crm_core.models import Channel
 from crm_core.settings import Settings, get_settings
-from integrations.chats import ChatLocks, as_command, destination
+from integrations.chats import ChatLocks, as_command, destination, spent_by
 from integrations.slack_blocks import ACTION_PREFIX, render_messages
 
 log = logging.getLogger(__name__)
@@ -226,26 +226,54 @@ class SlackFrontDoor:
         """A Block Kit button press."""
         incoming = action_incoming(body)
         message = body.get("message") or {}
-        thread = message.get("thread_ts")
-        await self._accept(incoming, Origin(channel=incoming.chat_id, thread_ts=thread))
+        origin = Origin(channel=incoming.chat_id, thread_ts=message.get("thread_ts"))
+        await self._accept(incoming, origin, pressed=message or None)
         await ack()
 
-    async def _accept(self, incoming: Incoming, origin: Origin) -> None:
+    async def _accept(
+        self, incoming: Incoming, origin: Origin, *, pressed: dict[str, Any] | None = None
+    ) -> None:
         inbox_id = await self.assistant.accept(incoming)  # raises -> no ack -> Slack resends
         if inbox_id is None:
             return
-        task = asyncio.create_task(self._answer_stored(inbox_id, incoming, origin))
+        task = asyncio.create_task(self._answer_stored(inbox_id, incoming, origin, pressed))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _answer_stored(self, inbox_id: int, incoming: Incoming, origin: Origin) -> None:
+    async def _answer_stored(
+        self, inbox_id: int, incoming: Incoming, origin: Origin, pressed: dict[str, Any] | None
+    ) -> None:
         try:
             async with self.locks.hold(incoming.chat_id):
                 incoming = await self._with_profile(incoming)
                 replies = await self.assistant.process(inbox_id, incoming)
+                if pressed is not None and incoming.button:
+                    await self._spend_button(incoming.chat_id, pressed, incoming.button)
                 await self._answer(incoming, replies, origin)
         except Exception:
             log.exception("Slack message %s not answered", incoming.message_id)
+
+    async def _spend_button(self, channel: str, message: dict[str, Any], payload: str) -> None:
+        """Take used buttons off the message they were pressed on (see chats.spent_by)."""
+        spent = spent_by(payload)
+        blocks = message.get("blocks") or []
+        if spent is None or not message.get("ts"):
+            return
+
+        def used(block: dict[str, Any]) -> bool:
+            if block.get("type") != "actions":
+                return False
+            return spent == "all" or any(e.get("value") == payload for e in block["elements"])
+
+        kept = [b for b in blocks if not used(b)]
+        if len(kept) == len(blocks):
+            return
+        try:
+            await self.client.chat_update(
+                channel=channel, ts=message["ts"], text=message.get("text") or "…", blocks=kept
+            )
+        except SlackClientError as exc:  # an old message, or already changed: harmless
+            log.info("pressed message not updated: %s", exc)
 
     async def _with_profile(self, incoming: Incoming) -> Incoming:
         """Language and (if allowed) e-mail from the Slack profile, for people not linked

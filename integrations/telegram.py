@@ -49,7 +49,7 @@ from bot.events import Attachment, Button, Incoming, Reply
 from bot.i18n import normalize_language, t
 from crm_core.models import Channel
 from crm_core.settings import Settings, get_settings
-from integrations.chats import ChatLocks, as_command, destination
+from integrations.chats import ChatLocks, as_command, destination, spent_by
 from integrations.telegram_render import split_reply
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,6 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Transient failures (network, 5xx) are retried this many times before giving up.
 SEND_ATTEMPTS = 3
-# A pressed button that used up its row (or, for a pick, the whole question).
-_SPENT_ROW = {"done", "snooze"}
-_SPENT_KEYBOARD = {"pick", "undo"}
 T = TypeVar("T")
 
 
@@ -363,12 +360,12 @@ class TelegramFrontDoor:
     async def _spend_button(self, message: Message, payload: str) -> None:
         """Take used buttons off the message they were pressed on, so they are not pressed
         twice: a reminder's row after Done or Snooze, a whole question after a pick."""
-        verb = payload.partition(":")[0]
+        spent = spent_by(payload)
         markup = message.reply_markup
-        if markup is None or verb not in _SPENT_ROW | _SPENT_KEYBOARD:
+        if markup is None or spent is None:
             return
         try:
-            if verb in _SPENT_KEYBOARD:
+            if spent == "all":
                 label = next(
                     (
                         b.text

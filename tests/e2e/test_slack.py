@@ -104,6 +104,9 @@ async def test_a_rep_links_logs_in_chinese_and_presses_done(slack_api, sessions,
         await client.press(LINA, f"done:{reminder.id}", channel="D100", message=message)
         done = (await slack_api.wait_for("chat.postMessage", 2, channel="D100"))[-1]
         assert f"已完成提醒 #{reminder.id}" in done.params["text"]
+        # The pressed row is taken off the reminder message; Undo stays.
+        [update] = slack_api.sent("chat.update", channel="D100", ts="1700000000.000001")
+        assert button_values(update.params["blocks"]) == ["undo"]
     async with sessions() as session:
         assert (await session.get(Reminder, reminder.id)).status == ReminderStatus.DONE
     assert await count(sessions, Interaction) == 1

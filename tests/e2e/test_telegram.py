@@ -270,3 +270,18 @@ async def test_an_edited_message_is_not_run_again(telegram_api, sessions, staffi
         told = (await telegram_api.wait_for(count=2, chat_id=LINA))[-1]
     assert "修改过的消息" in told.params["text"]
     assert await count(sessions, InboxMessage) == 1  # only the /start
+
+
+async def test_the_group_is_told_when_a_private_answer_cannot_be_sent(
+    telegram_api, sessions, staffing
+):
+    settings = use_settings(**telegram_settings(telegram_api))
+    async with running(sessions, settings, telegram(settings)):
+        await link(telegram_api, sessions, LINA, "李娜")
+        telegram_api.push(message_update(LINA, "/新建 张伟 13800138000"))
+        await telegram_api.wait_for(count=2, chat_id=LINA)
+        telegram_api.fail("sendMessage", 403, chat_id=LINA)  # Lina blocked the bot
+        telegram_api.push(message_update(LINA, "/查 张伟", chat_id=GROUP))
+        note, failed = await telegram_api.wait_for(count=2, chat_id=GROUP)
+    assert "私信" in note.params["text"]
+    assert "无法私信你" in failed.params["text"] and "138" not in failed.params["text"]

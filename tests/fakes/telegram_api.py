@@ -43,6 +43,7 @@ class Call:
 class Failure:
     status: int
     retry_after: int | None = None
+    chat_id: int | None = None  # only calls to this chat fail
 
 
 class FakeTelegramApi:
@@ -105,9 +106,17 @@ class FakeTelegramApi:
         self._new_update.set()
         return update["update_id"]
 
-    def fail(self, method: str, status: int = 429, *, retry_after: int = 1, times: int = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        status: int = 429,
+        *,
+        retry_after: int = 1,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
         self.failures.setdefault(method, []).extend(
-            Failure(status, retry_after if status == 429 else None) for _ in range(times)
+            Failure(status, retry_after if status == 429 else None, chat_id) for _ in range(times)
         )
 
     def sent(self, method: str = "sendMessage", **match: Any) -> list[Call]:
@@ -166,10 +175,17 @@ class FakeTelegramApi:
         if request.match_info["token"] != self.token or self.reject_token:
             self.calls.append(Call(method, params, status=401))
             return _error(401, "Unauthorized")
-        queued = self.failures.get(method)
+        queued = [
+            f
+            for f in self.failures.get(method, [])
+            if f.chat_id is None or str(f.chat_id) == str(params.get("chat_id"))
+        ]
         if queued:
-            failure = queued.pop(0)
+            failure = queued[0]
+            self.failures[method].remove(failure)
             self.calls.append(Call(method, params, status=failure.status))
+            if failure.status == 403:
+                return _error(403, "Forbidden: bot can't initiate conversation with a user")
             if failure.status == 429:
                 return _error(
                     429,
