@@ -23,7 +23,7 @@ from crm_core.migrate import upgrade
 from crm_core.models import Customer, Role, Staff
 from crm_core.settings import get_settings
 from integrations.console import ConsoleChat
-from integrations.runner import build_front_doors, serve
+from integrations.runner import Runner, Service, build_front_doors, serve
 
 app = typer.Typer(help="crm-assistant: a chat-first CRM assistant.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members and their invite codes.", no_args_is_help=True)
@@ -114,21 +114,29 @@ def run(
 ) -> None:
     """Start every configured front door; the console chat when no platform is configured."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
     settings = get_settings()
 
     async def work(engine: AsyncEngine) -> None:
         await upgrade(engine)
         assistant = Assistant(make_session_factory(engine))
         doors = build_front_doors(assistant, settings)
+        # Background services (the scheduler) run beside the front doors or the console.
+        services: list[Service] = []
         if doors:
-            status = await serve(assistant, settings, doors)
-            if not any(state == "running" for state in status.values()):
+            status = await serve(assistant, settings, doors, services)
+            if not any(status.get(door.name) == "running" for door in doors):
                 raise typer.Exit(1)
             return
         staff = await _staff_for_chat(engine, as_)
         await assistant.replay_unprocessed()
-        console.print(f"Signed in as {staff.name} ({staff.role.value}). /help lists commands.")
-        await ConsoleChat(assistant, staff).run()
+        runner = Runner(services)
+        await runner.start()
+        try:
+            console.print(f"Signed in as {staff.name} ({staff.role.value}). /help lists commands.")
+            await ConsoleChat(assistant, staff).run()
+        finally:
+            await runner.stop()
 
     _run(work)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from aiohttp import web
@@ -42,17 +42,25 @@ class HasRoutes(Protocol):
 
 
 def build_front_doors(assistant: Assistant, settings: Settings) -> list[FrontDoor]:
-    """A front door for each platform whose settings are present."""
+    """A front door for each platform whose settings are present (one that cannot even be
+    built is reported and left out)."""
     doors: list[FrontDoor] = []
     if settings.telegram_token:
         from integrations.telegram import TelegramFrontDoor
 
-        doors.append(TelegramFrontDoor(assistant, settings))
+        _build(doors, "telegram", lambda: TelegramFrontDoor(assistant, settings))
     if settings.slack_bot_token:
         from integrations.slack import SlackFrontDoor
 
-        doors.append(SlackFrontDoor(assistant, settings))
+        _build(doors, "slack", lambda: SlackFrontDoor(assistant, settings))
     return doors
+
+
+def _build(doors: list[FrontDoor], name: str, make: Callable[[], FrontDoor]) -> None:
+    try:
+        doors.append(make())
+    except Exception as exc:
+        log.error("%s front door not set up: %s", name, exc)
 
 
 class HttpServer:
