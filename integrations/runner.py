@@ -23,9 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class Service(Protocol):
-    """Anything `crmbot run` keeps running: front doors, the HTTP server, the scheduler."""
-
-    name: str
+    """Anything `crmbot run` keeps running: front doors, the HTTP server, the scheduler.
+    A `name` attribute, if present, is what the log and /healthz call it."""
 
     async def start(self) -> None:
         """Begin; must return once running (loops go in tasks). Raise if it cannot."""
@@ -107,30 +106,35 @@ class Runner:
 
     async def start(self) -> dict[str, str]:
         for service in self.services:
+            name = service_name(service)
             try:
                 await service.start()
             except Exception as exc:
-                log.error("%s failed to start: %s", service.name, exc)
-                log.debug("%s start failure", service.name, exc_info=True)
-                self.status[service.name] = f"failed: {exc}"
+                log.error("%s failed to start: %s", name, exc)
+                log.debug("%s start failure", name, exc_info=True)
+                self.status[name] = f"failed: {exc}"
                 await _quietly_stop(service)
                 continue
             self.started.append(service)
-            self.status[service.name] = "running"
+            self.status[name] = "running"
         return dict(self.status)
 
     async def stop(self) -> None:
         for service in reversed(self.started):
             await _quietly_stop(service)
-            self.status[service.name] = "stopped"
+            self.status[service_name(service)] = "stopped"
         self.started.clear()
+
+
+def service_name(service: Service) -> str:
+    return str(getattr(service, "name", type(service).__name__))
 
 
 async def _quietly_stop(service: Service) -> None:
     try:
         await service.stop()
     except Exception:
-        log.exception("%s did not stop cleanly", service.name)
+        log.exception("%s did not stop cleanly", service_name(service))
 
 
 async def deliver_replayed(

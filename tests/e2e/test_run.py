@@ -120,3 +120,44 @@ def test_staff_add_prints_the_telegram_deep_link(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     code = result.output.split("Invite code: ")[1].split()[0]
     assert f"https://t.me/crm_test_bot?start={code}" in result.output
+
+
+class Ticker:
+    """A background service as the scheduler is one: started beside the doors, stopped after."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def start(self) -> None:
+        self.events.append("start")
+
+    async def stop(self) -> None:
+        self.events.append("stop")
+
+
+class Broken:
+    name = "broken"
+
+    async def start(self) -> None:
+        raise RuntimeError("no scheduler today")
+
+    async def stop(self) -> None:
+        pass
+
+
+async def test_background_services_run_beside_the_front_doors(telegram_api, sessions, staffing):
+    settings = use_settings(**telegram_settings(telegram_api))
+    assistant = Assistant(sessions)
+    ticker = Ticker()
+    platforms = Platforms(
+        assistant, settings, build_front_doors(assistant, settings), [ticker, Broken()]
+    )
+    status = await platforms.start()
+    try:
+        assert status["Ticker"] == "running" and status["telegram"] == "running"
+        assert status["broken"] == "failed: no scheduler today"
+        telegram_api.push(message_update(999, "/help"))
+        await telegram_api.wait_for(chat_id=999)
+    finally:
+        await platforms.stop()
+    assert ticker.events == ["start", "stop"]
