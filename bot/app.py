@@ -25,7 +25,7 @@ from crm_core.clock import utcnow
 from crm_core.errors import CrmError
 from crm_core.models import Channel, InboxMessage, InboxStatus, Staff
 from crm_core.settings import get_settings
-from crm_core.staff import redeem_invite, staff_for_identity
+from crm_core.staff import link_by_email, redeem_invite, staff_for_identity
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,28 @@ class Assistant:
         inbox_id, staff = stored
         return await self._process(inbox_id, incoming, staff)
 
+    async def accept(self, incoming: Incoming) -> int | None:
+        """Store `incoming` without processing it; its inbox id, or None when already stored.
+
+        For front doors that must confirm receipt to the platform before processing
+        (Telegram's offset, Slack's ack): store, confirm, then `process`.
+        """
+        stored = await self._store(incoming)
+        if stored is None:
+            log.info("duplicate %s message %s ignored", incoming.channel, incoming.message_id)
+            return None
+        return stored[0]
+
+    async def process(self, inbox_id: int, incoming: Incoming) -> list[Reply]:
+        """Answer a message that `accept` stored."""
+        return await self._process(inbox_id, incoming, await self._sender(incoming))
+
+    async def _sender(self, incoming: Incoming) -> Staff | None:
+        async with self.sessions() as session:
+            return await staff_for_identity(
+                session, channel=incoming.channel, external_id=incoming.sender_id
+            )
+
     async def replay_unprocessed(self) -> list[tuple[Incoming, list[Reply]]]:
         """Process messages stored but never handled (the process died in between)."""
         async with self.sessions() as session:
@@ -66,11 +88,9 @@ class Assistant:
         for row in rows:
             assert row.id is not None
             incoming = Incoming.model_validate(row.payload)
-            async with self.sessions() as session:
-                staff = await staff_for_identity(
-                    session, channel=incoming.channel, external_id=incoming.sender_id
-                )
-            done.append((incoming, await self._process(row.id, incoming, staff)))
+            done.append(
+                (incoming, await self._process(row.id, incoming, await self._sender(incoming)))
+            )
         return done
 
     async def _store(self, incoming: Incoming) -> tuple[int, Staff | None] | None:
@@ -99,6 +119,11 @@ class Assistant:
     async def _process(self, inbox_id: int, incoming: Incoming, staff: Staff | None) -> list[Reply]:
         staff_id: int | None = None
         try:
+            greeting: list[Reply] = []
+            if staff is None and incoming.sender_email:
+                staff = await self._link_by_email(incoming)
+                if staff is not None:
+                    greeting = [Reply(text=t(staff.language, "linked", name=staff.name))]
             if staff is None:
                 replies = await self._stranger(incoming)
             else:
@@ -109,7 +134,7 @@ class Assistant:
                     incoming,
                     self.llm,
                 )
-                replies = await self._dispatch(ctx)
+                replies = greeting + await self._dispatch(ctx)
             status, error = InboxStatus.PROCESSED, None
         except Exception as exc:  # the person gets an apology; the log and inbox keep detail
             log.exception("failed to process %s message %s", incoming.channel, incoming.message_id)
@@ -128,6 +153,17 @@ class Assistant:
         )
         async with self.sessions() as session, session.begin():
             await session.exec(stmt)
+
+    async def _link_by_email(self, incoming: Incoming) -> Staff | None:
+        """Front doors set `sender_email` only from a verified platform profile."""
+        assert incoming.sender_email is not None
+        async with self.sessions() as session, session.begin():
+            return await link_by_email(
+                session,
+                email=incoming.sender_email,
+                channel=Channel(incoming.channel),
+                external_id=incoming.sender_id,
+            )
 
     def _language(self, incoming: Incoming, staff: Staff | None) -> str:
         if staff is not None:
@@ -169,10 +205,10 @@ class Assistant:
             if parsed is None:
                 if (outcome := await take_outcome(ctx)) is not None:
                     return outcome  # the one-line outcome a care reminder asked for
-                return await nlu.answer_free_text(ctx)
+                return self._keep_private(ctx, await nlu.answer_free_text(ctx))
             if parsed.name == "unknown":
                 return [Reply(text=ctx.t("unknown_command", command=parsed.rest))]
-            return await HANDLERS[parsed.name](ctx, parsed.rest, None)
+            return self._keep_private(ctx, await HANDLERS[parsed.name](ctx, parsed.rest, None))
         except CrmError as error:
             return [Reply(text=self._explain(ctx, error))]
 
@@ -181,7 +217,15 @@ class Assistant:
         handler = BUTTONS.get(verb)
         if handler is None:
             return [Reply(text=ctx.t("pick_expired"))]
-        return await handler(ctx, arg)
+        return self._keep_private(ctx, await handler(ctx, arg))
+
+    @staticmethod
+    def _keep_private(ctx: Context, replies: list[Reply]) -> list[Reply]:
+        """Asked in a group, personal details go to the private chat (the front door sends
+        private replies there); the group is told where the answer went."""
+        if ctx.incoming.is_group and any(r.private for r in replies):
+            return [Reply(text=ctx.t("frontdoor_sent_privately")), *replies]
+        return replies
 
     def _explain(self, ctx: Context, error: CrmError) -> str:
         """A domain error as a sentence that says what to do next."""

@@ -24,11 +24,17 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
+    # Where files are downloaded; derived from telegram_api_url (…/bot -> …/file/bot) if unset.
+    telegram_file_url: str | None = None
+    # For invite deep links (t.me/<bot>?start=CODE); asked of getMe when unset.
+    telegram_bot_username: str | None = None
 
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Link an unknown Slack user to the staff member whose e-mail matches their profile.
+    slack_link_by_email: bool = True
 
     llm_base_url: str | None = None
     llm_api_key: str | None = Field(

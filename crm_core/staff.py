@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from crm_core.access import Actor, require_role
 from crm_core.clock import utcnow
 from crm_core.errors import InvalidInput, NotFound
 from crm_core.models import Channel, InviteCode, Role, Staff, StaffIdentity, Team
@@ -124,3 +126,34 @@ async def list_staff(session: AsyncSession) -> list[tuple[Staff, Team | None]]:
         .order_by(col(Staff.id))
     )
     return [(s, t) for s, t in (await session.exec(stmt)).all()]
+
+
+async def link_by_email(
+    session: AsyncSession, *, email: str, channel: Channel, external_id: str
+) -> Staff | None:
+    """Bind a chat identity to the one active staff member with this e-mail, if exactly one.
+
+    Only for e-mails the platform has verified (a Slack workspace profile); None otherwise.
+    """
+    stmt = select(Staff).where(
+        func.lower(col(Staff.email)) == email.strip().lower(), col(Staff.active).is_(True)
+    )
+    matches = (await session.exec(stmt.limit(2))).all()
+    if len(matches) != 1:
+        return None
+    staff = matches[0]
+    assert staff.id is not None
+    session.add(StaffIdentity(staff_id=staff.id, channel=channel, external_id=external_id))
+    return staff
+
+
+async def set_digest_channel(session: AsyncSession, *, actor: Actor, channel: str) -> Team:
+    """Make `channel` ("telegram:-100…", "slack:C…") the actor's team's digest channel."""
+    require_role(actor, Role.MANAGER, Role.ADMIN)
+    if actor.team_id is None:
+        raise InvalidInput("subscribe_no_team")
+    team = await session.get(Team, actor.team_id)
+    assert team is not None
+    team.digest_channel = channel
+    session.add(team)
+    return team

@@ -34,6 +34,7 @@ from crm_core.models import Customer, Role, Staff
 from crm_core.settings import get_settings
 from integrations.care_cli import care_app, digest_command
 from integrations.console import ConsoleChat, ConsoleOutbox
+from integrations.runner import Runner, Service, build_front_doors, serve
 
 app = typer.Typer(help="crm-assistant: a chat-first CRM assistant.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members and their invite codes.", no_args_is_help=True)
@@ -133,26 +134,31 @@ def run(
     """Start every configured front door; the console chat when no platform is configured."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll otherwise
     settings = get_settings()
-    if settings.telegram_token or settings.slack_bot_token:
-        console.print(
-            "[yellow]Telegram and Slack front doors are not built yet; "
-            "starting the console.[/yellow]"
-        )
 
     async def work(engine: AsyncEngine) -> None:
         await upgrade(engine)
         await refresh_planner_stats(engine)
-        staff = await _staff_for_chat(engine, as_)
         assistant = Assistant(make_session_factory(engine))
+        doors = build_front_doors(assistant, settings)
+        # The care scheduler runs beside the front doors (sending through them) or the console.
+        outboxes = {door.channel: door for door in doors} or {"console": ConsoleOutbox()}
+        services: list[Service] = [CareScheduler(make_session_factory(engine), outboxes)]
+        if doors:
+            status = await serve(assistant, settings, doors, services)
+            if not any(status.get(door.name) == "running" for door in doors):
+                raise typer.Exit(1)
+            return
+        staff = await _staff_for_chat(engine, as_)
         await assistant.replay_unprocessed()
-        console.print(f"Signed in as {staff.name} ({staff.role.value}). /help lists commands.")
-        scheduler = CareScheduler(make_session_factory(engine), {"console": ConsoleOutbox()})
-        await scheduler.start()
+        runner = Runner(services)
+        await runner.start()
         try:
+            console.print(f"Signed in as {staff.name} ({staff.role.value}). /help lists commands.")
             await ConsoleChat(assistant, staff).run()
         finally:
-            await scheduler.stop()
+            await runner.stop()
 
     _run(work)
 
@@ -187,6 +193,17 @@ def staff_add(
             f"(send /start {invite.code} to the bot; "
             f"expires {invite.expires_at:%Y-%m-%d %H:%M} UTC)"
         )
+        settings = get_settings()
+        if settings.telegram_token:
+            from integrations.telegram import bot_username, invite_link
+
+            try:
+                link = invite_link(await bot_username(settings), invite.code)
+                console.print(f"Telegram: {link}")
+            except Exception as error:  # the code works without the link
+                console.print(f"[yellow]Telegram link unavailable ({error}).[/yellow]")
+        if settings.slack_bot_token:
+            console.print(f"Slack: /crm link {invite.code}")
 
     _run(work)
 

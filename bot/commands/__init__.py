@@ -1,3 +1,3 @@
 """Command modules register their handlers and buttons when imported (at start-up)."""
 
-from bot.commands import care, draft, handlers, importing, summary, usage  # noqa: F401
+from bot.commands import care, draft, handlers, importing, subscribe, summary, usage  # noqa: F401

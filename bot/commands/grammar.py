@@ -23,6 +23,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "summary": ("summary", "summarise", "summarize", "总结"),
     "draft": ("draft", "草拟"),
     "usage": ("usage", "用量"),
+    "subscribe": ("subscribe", "订阅"),
 }
 _BY_ALIAS = {alias.casefold(): name for name, aliases in ALIASES.items() for alias in aliases}
 _COMMAND = re.compile(r"^[/／](?P<word>[^\s@:：]+)(@\S+)?[\s:：]*(?P<rest>.*)$", re.DOTALL)

@@ -4,13 +4,13 @@ again) loses nothing."""
 from __future__ import annotations
 
 import csv
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from conftest import POSTGRES_URL
 from importfiles import csv_bytes
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +24,8 @@ from crm_core.io.headers import Kind
 from crm_core.io.importer import import_file
 from crm_core.migrate import upgrade
 from crm_core.staff import find_staff
+
+POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL")
 
 
 @asynccontextmanager
