@@ -83,7 +83,9 @@ async def test_an_ambiguous_name_is_asked_with_buttons_and_the_press_finishes_it
         telegram_api.push(message_update(LINA, "/新建 张伟 13900139000 公司=恒达贸易"))
         await telegram_api.wait_for(count=3, chat_id=LINA)
         async with sessions() as session:
-            hengda = (await session.exec(select(Customer).where(Customer.company == "恒达贸易"))).one()
+            hengda = (
+                await session.exec(select(Customer).where(Customer.company == "恒达贸易"))
+            ).one()
         telegram_api.push(message_update(LINA, VISIT))
         question = (await telegram_api.wait_for(count=4, chat_id=LINA))[-1]
         picks = buttons_of(question)
