@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.events import Button, Reply
 from bot.i18n import format_day, t
 from crm_core.care.policy import CareKind, CarePolicy, policy_of
+from crm_core.feedback import CHURN_RISK
 from crm_core.models import (
     Customer,
     DeliveryState,
@@ -125,7 +126,7 @@ async def build_digest(session: AsyncSession, team: Team, now: datetime) -> Team
         day=day,
         reps=[r for r in reps.values() if r.overdue or r.due_today or r.done_today],
         birthdays=await _birthdays(session, team, day),
-        churn_risk=await _churn_risk(session, mine),
+        churn_risk=await _churn_risk(session, mine, team),
         negative_feedback=await _negative_feedback(session, team, now),
         held=await _flagged(session, mine, Reminder.status == ReminderStatus.HELD, now, policy),
         failed=await _flagged(
@@ -164,15 +165,44 @@ async def _birthdays(session: AsyncSession, team: Team, day: date) -> list[Menti
     ]
 
 
-async def _churn_risk(session: AsyncSession, mine: object) -> list[Mention]:
-    """Open win-back reminders: the customers whose buying slowed down."""
+async def _churn_risk(session: AsyncSession, mine: object, team: Team) -> list[Mention]:
+    """Customers marked at churn risk by negative feedback (with the latest of it as the
+    reason), then open win-back reminders: the customers whose buying slowed down."""
+    flagged = (
+        select(Customer.id, Customer.name)
+        .where(
+            Customer.team_id == team.id,
+            Customer.risk == CHURN_RISK,
+            col(Customer.deleted_at).is_(None),
+        )
+        .order_by(col(Customer.updated_at).desc())
+        .limit(LIST_LIMIT)
+    )
+    names = dict((await session.exec(flagged)).all())
+    reasons: dict[int, str] = {}
+    if names:
+        feedback = (
+            select(Feedback.customer_id, Feedback.score, Feedback.text)
+            .where(col(Feedback.customer_id).in_(names), col(Feedback.deleted_at).is_(None))
+            .order_by(col(Feedback.created_at).desc())
+        )
+        for cid, score, text in (await session.exec(feedback)).all():
+            if cid not in reasons:  # the latest is the reason
+                reasons[cid] = (f"({score}/10) " if score is not None else "") + text[:60]
+    found = {
+        cid: Mention(text=f"{name}: {reasons[cid]}" if cid in reasons else name, customer_id=cid)
+        for cid, name in names.items()
+    }
     stmt = (
         select(Reminder.customer_id, Reminder.text)
         .where(mine, Reminder.kind == CareKind.WINBACK.value, col(Reminder.status).in_(_ACTIVE))
         .order_by(col(Reminder.due_at).desc())
         .limit(LIST_LIMIT)
     )
-    return [Mention(text=text, customer_id=cid) for cid, text in (await session.exec(stmt)).all()]
+    for cid, text in (await session.exec(stmt)).all():
+        if cid not in found:
+            found[cid] = Mention(text=text, customer_id=cid)
+    return list(found.values())[:LIST_LIMIT]
 
 
 async def _negative_feedback(session: AsyncSession, team: Team, now: datetime) -> list[Mention]:

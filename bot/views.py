@@ -9,6 +9,7 @@ from bot.context import Context
 from bot.events import Button, Reply, Table
 from bot.i18n import format_day, format_money
 from crm_core.card import CustomerCard
+from crm_core.feedback import CHURN_RISK
 from crm_core.search import SearchHit
 
 
@@ -76,7 +77,7 @@ def card_reply(ctx: Context, card: CustomerCard) -> Reply:
     add("card_owner", card.owner)
     add("card_stage", ctx.t(f"stage_{card.stage}"))
     add("card_tier", f"{card.tier} ({card.tier_reason})" if card.tier_reason else card.tier)
-    add("card_risk", card.risk)
+    add("card_risk", ctx.t("risk_churn_risk") if card.risk == CHURN_RISK else card.risk)
     if card.do_not_contact:
         lines.append("⛔ " + ctx.t("card_dnc"))
     currency = card.recent_orders[0].currency if card.recent_orders else "CNY"

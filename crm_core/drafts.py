@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core import audit, interactions
 from crm_core.access import Actor, get_customer
+from crm_core.care.contact import HELD_DO_NOT_CONTACT, check_contact
 from crm_core.clock import utcnow
 from crm_core.errors import InvalidInput, NotFound
 from crm_core.models import (
@@ -21,20 +20,10 @@ from crm_core.models import (
     DiscountCode,
     DiscountStatus,
     DraftStatus,
-    Interaction,
     InteractionKind,
     MessageDraft,
 )
-from crm_core.settings import get_settings
 
-# Interactions that reach the customer (a note to self does not).
-TOUCH_KINDS = (
-    InteractionKind.CALL,
-    InteractionKind.VISIT,
-    InteractionKind.MEETING,
-    InteractionKind.EMAIL,
-    InteractionKind.MESSAGE,
-)
 # How a sent draft is logged, by the customer's preferred channel.
 CHANNEL_KIND = {"email": InteractionKind.EMAIL, "phone": InteractionKind.CALL}
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -48,26 +37,16 @@ class ContactBlock:
     params: dict[str, object]
 
 
-async def touches_since(session: AsyncSession, customer_id: int, since: datetime) -> int:
-    stmt = select(func.count()).where(
-        Interaction.customer_id == customer_id,
-        col(Interaction.kind).in_(TOUCH_KINDS),
-        Interaction.occurred_at >= since,
-        col(Interaction.deleted_at).is_(None),
-    )
-    return (await session.exec(stmt)).one()
-
-
 async def contact_block(session: AsyncSession, customer: Customer) -> ContactBlock | None:
-    """Do-not-contact, then the cap on touches per rolling 7 days."""
-    if customer.do_not_contact:
+    """Do-not-contact, then the team's cap on touches per rolling window (the care rules'
+    own check, so a draft and a rule's touch count alike)."""
+    held = await check_contact(session, customer, utcnow())
+    if held is None:
+        return None
+    if held.reason == HELD_DO_NOT_CONTACT:
         return ContactBlock("draft_dnc", {"name": customer.name})
-    cap = get_settings().contact_cap_per_week
-    assert customer.id is not None
-    count = await touches_since(session, customer.id, utcnow() - timedelta(days=7))
-    if cap > 0 and count >= cap:
-        return ContactBlock("draft_cap", {"name": customer.name, "count": count, "cap": cap})
-    return None
+    params = {"name": customer.name, "count": held.count, "cap": held.cap}
+    return ContactBlock("draft_cap", {**params, "days": held.window_days})
 
 
 async def create_discount_code(

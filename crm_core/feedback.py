@@ -10,6 +10,17 @@ from crm_core import audit, care_rules
 from crm_core.access import Actor, get_customer
 from crm_core.models import Feedback, FeedbackKind, FeedbackStatus
 
+# Customer.risk when negative feedback came in; the card and the team's daily list show it.
+CHURN_RISK = "churn_risk"
+# NPS detractors (0-6) and complaints or returns are negative (the daily list agrees).
+NEGATIVE_SCORE = 6
+
+
+def is_negative(kind: FeedbackKind, score: int | None) -> bool:
+    return kind in (FeedbackKind.COMPLAINT, FeedbackKind.RETURN) or (
+        score is not None and score <= NEGATIVE_SCORE
+    )
+
 
 class FeedbackCreate(BaseModel):
     text: str = Field(default="", max_length=4000)
@@ -46,6 +57,19 @@ async def record_feedback(
     await session.flush()
     assert feedback.id is not None
     await care_rules.after_feedback(session, customer, feedback)
+    if is_negative(kind, data.score) and customer.risk != CHURN_RISK:
+        before = audit.snapshot(customer, {"risk"})
+        customer.risk = CHURN_RISK
+        session.add(customer)
+        await audit.record(
+            session,
+            actor,
+            action="update",
+            entity="customer",
+            entity_id=customer_id,
+            before=before,
+            after=audit.snapshot(customer, {"risk"}),
+        )
     await audit.record(
         session,
         actor,

@@ -48,8 +48,6 @@ class Settings(BaseSettings):
     llm_redact: bool = False  # replace phones and e-mails by placeholders before sending
     llm_daily_tokens: int = 200_000  # per staff member and day; 0 = no limit
     llm_context_chars: int = 24_000  # feedback text per summary call before map-reduce
-    # Customer-facing touches (drafts sent, calls, messages) allowed per rolling 7 days.
-    contact_cap_per_week: int = 2
     winback_discount_percent: int = 10
     winback_discount_days: int = 30
 

@@ -15,7 +15,8 @@ _ALIAS_WORDS = {alias.casefold() for aliases in ALIASES.values() for alias in al
 # Pressing one of these uses up buttons of the message it was on, so they are taken off and
 # cannot be pressed twice: a reminder's row after Done or Snooze, a question after its answer.
 _SPENT_ROW = {"done", "snooze"}
-_SPENT_ALL = {"pick", "undo"}
+# The LLM's "which customer?" question and a draft's Send/Discard are answered once too.
+_SPENT_ALL = {"pick", "undo", "nlupick", "nlunew", "draft_send", "draft_discard"}
 
 
 def spent_by(payload: str) -> str | None:

@@ -196,6 +196,12 @@ class SlackFrontDoor:
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
+    async def open_for_sending(self) -> None:
+        """Send-only use (`crmbot digest --now`): the Web API client needs no start."""
+
+    async def close_for_sending(self) -> None:
+        """Nothing to release."""
+
     def routes(self) -> list[web.RouteDef]:
         return [web.post(EVENTS_PATH, self._http)]
 

@@ -300,6 +300,13 @@ class TelegramFrontDoor:
             await self.application.stop()
         await self.application.shutdown()
 
+    async def open_for_sending(self) -> None:
+        """Send-only use (`crmbot digest --now`): the Bot is ready, nothing is received."""
+        await self.application.initialize()
+
+    async def close_for_sending(self) -> None:
+        await self.application.shutdown()
+
     def routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self._webhook)]
 

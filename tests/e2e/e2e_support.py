@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from fakes.openai_server import FakeOpenAI
 from fakes.slack_api import FakeSlackApi
 from fakes.telegram_api import FakeTelegramApi
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -34,6 +35,17 @@ def telegram_settings(api: FakeTelegramApi, **values: Any) -> dict[str, Any]:
     return {"telegram_token": api.token, "telegram_api_url": api.base_url, **values}
 
 
+def llm_settings(api: FakeOpenAI, **values: Any) -> dict[str, Any]:
+    """A model behind the fake OpenAI server, reached by the real openai client."""
+    return {
+        "llm_base_url": api.base_url,
+        "llm_api_key": "test-key",
+        "llm_model": "fake-model",
+        "llm_timeout": 5.0,
+        **values,
+    }
+
+
 def slack_settings(api: FakeSlackApi, **values: Any) -> dict[str, Any]:
     return {
         "slack_bot_token": api.token,
@@ -57,3 +69,5 @@ async def running(
         yield platforms
     finally:
         await platforms.stop()
+        if assistant.llm is not None:
+            await assistant.llm.aclose()

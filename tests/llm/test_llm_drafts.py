@@ -13,6 +13,7 @@ from crm_core.models import (
     DraftStatus,
     Interaction,
     MessageDraft,
+    Team,
 )
 from tests.fakes.openai_server import text, tool_calls
 from tests.llm.conftest import payloads, say
@@ -77,6 +78,23 @@ async def test_do_not_contact_and_the_weekly_cap_stop_a_draft(sessions, staffing
     assert "do-not-contact" in dnc.text
     async with sessions() as session:
         assert (await session.exec(select(MessageDraft))).all() == []
+
+
+async def test_the_cap_is_the_teams_care_policy(sessions, staffing):
+    """Drafts and care rules share one check: the team's touch_cap per touch_window_days."""
+    bot = Assistant(sessions)
+    await _customers(bot)
+    async with sessions() as session, session.begin():
+        east = (await session.exec(select(Team).where(Team.name == "华东"))).one()
+        east.care_policy = {"touch_cap": 1, "touch_window_days": 14}
+        session.add(east)
+    await say(bot, "李娜", "/记录 张伟: 电话沟通")
+    [capped] = await say(bot, "李娜", "/草拟 张伟 跟进")
+    assert "最近14天已联系 1 次(上限 1 次)" in capped.text and not capped.buttons
+    # Another team keeps the default (2 per 7 days): one contact leaves room for a draft.
+    await say(bot, "Tom", "/log Jane Smith: call about the order")
+    [offered] = await say(bot, "Tom", "/draft Jane Smith thanks")
+    assert payloads(offered)[0].startswith("draft_send:")
 
 
 async def test_edit_replaces_the_text_and_offers_it_again(sessions, staffing):
