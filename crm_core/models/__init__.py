@@ -7,10 +7,14 @@ from crm_core.models.inbox import ConversationState, InboxMessage, InboxStatus
 from crm_core.models.interaction import Interaction, InteractionKind
 from crm_core.models.order import Order, OrderItem, PaymentStatus, Product
 from crm_core.models.reminder import Reminder, ReminderSource, ReminderStatus
+from crm_core.models.report_indexes import REPORT_INDEXES
+from crm_core.models.report_pin import Cadence, ReportPin
+from crm_core.models.segment import Segment
 from crm_core.models.staff import Channel, InviteCode, Role, Staff, StaffIdentity, Team
 
 __all__ = [
     "AuditEntry",
+    "Cadence",
     "Channel",
     "ConversationState",
     "Customer",
@@ -28,11 +32,14 @@ __all__ = [
     "OrderItem",
     "PaymentStatus",
     "Product",
+    "REPORT_INDEXES",
     "Reminder",
     "ReminderSource",
     "ReminderStatus",
+    "ReportPin",
     "Role",
     "SearchKind",
+    "Segment",
     "Staff",
     "StaffIdentity",
     "Stage",
