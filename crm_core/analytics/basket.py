@@ -1,0 +1,162 @@
+"""Frequently bought together (support, confidence, lift) and a next-best product.
+
+Over the orders of a period with at least one catalogued product ("baskets"), for the rule
+"bought A -> also bought B":
+  support    = baskets with A and B / all baskets
+  confidence = baskets with A and B / baskets with A
+  lift       = confidence / (baskets with B / all baskets)
+Lift above 1 means B goes with A more often than chance. Pair counts are computed in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import and_, distinct, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from crm_core.access import Actor
+from crm_core.analytics.frame import Frame, ReportFilters, build_frame
+from crm_core.analytics.segments import valid_order
+from crm_core.models import Customer, Order, OrderItem, Product
+
+MIN_TOGETHER = 2  # a pair seen once says nothing
+MAX_PAIRS = 2000
+
+
+class Rule(BaseModel):
+    first_id: int
+    first: str
+    then_id: int
+    then: str
+    together: int
+    support: Decimal
+    confidence: Decimal
+    lift: Decimal
+
+
+class Recommendation(BaseModel):
+    product_id: int
+    product: str
+    because_id: int
+    because: str
+    confidence: Decimal
+    lift: Decimal
+
+
+async def association_rules(
+    session: AsyncSession, frame: Frame, *, start: datetime, end: datetime
+) -> list[Rule]:
+    """All rules A -> B seen at least MIN_TOGETHER times, strongest lift first."""
+    where = [
+        valid_order(Order),
+        Order.ordered_at >= start,  # type: ignore[operator]
+        Order.ordered_at < end,  # type: ignore[operator]
+        frame.customers,
+        col(OrderItem.product_id).is_not(None),
+    ]
+    lines = (
+        select(col(OrderItem.order_id).label("order_id"), col(OrderItem.product_id).label("pid"))
+        .distinct()
+        .join(Order, col(Order.id) == OrderItem.order_id)
+        .join(Customer, col(Customer.id) == Order.customer_id)
+        .where(*where)
+        .subquery("lines")
+    )
+    baskets = (await session.execute(select(func.count(distinct(lines.c.order_id))))).scalar()
+    if not baskets:
+        return []
+    singles = dict(
+        (await session.execute(select(lines.c.pid, func.count()).group_by(lines.c.pid))).all()
+    )
+    a, b = lines.alias("a"), lines.alias("b")
+    pair_stmt = (
+        select(a.c.pid, b.c.pid, func.count().label("n"))
+        .select_from(a.join(b, and_(a.c.order_id == b.c.order_id, a.c.pid != b.c.pid)))
+        .group_by(a.c.pid, b.c.pid)
+        .having(func.count() >= MIN_TOGETHER)
+        .order_by(func.count().desc())
+        .limit(MAX_PAIRS)
+    )
+    pairs = (await session.execute(pair_stmt)).all()
+    names = dict(
+        (
+            await session.execute(
+                select(Product.id, Product.name).where(col(Product.id).in_(list(singles)))
+            )
+        ).all()
+    )
+    total = Decimal(baskets)
+    rules = []
+    for first, then, n in pairs:
+        confidence = Decimal(n) / Decimal(singles[first])
+        rules.append(
+            Rule(
+                first_id=first,
+                first=names.get(first, str(first)),
+                then_id=then,
+                then=names.get(then, str(then)),
+                together=n,
+                support=(Decimal(n) / total).quantize(Decimal("0.0001")),
+                confidence=confidence.quantize(Decimal("0.0001")),
+                lift=(confidence / (Decimal(singles[then]) / total)).quantize(Decimal("0.01")),
+            )
+        )
+    rules.sort(key=lambda r: (-r.lift, -r.support, r.first_id, r.then_id))
+    return rules
+
+
+async def product_pairs(
+    session: AsyncSession, frame: Frame, *, start: datetime, end: datetime, limit: int
+) -> list[Rule]:
+    """The strongest pairs, each pair once (A -> B, not also B -> A)."""
+    seen: set[frozenset[int]] = set()
+    kept = []
+    for rule in await association_rules(session, frame, start=start, end=end):
+        pair = frozenset((rule.first_id, rule.then_id))
+        if pair not in seen:
+            seen.add(pair)
+            kept.append(rule)
+    return kept[:limit]
+
+
+async def next_best_products(
+    *, session: AsyncSession, actor: Actor, customer_id: int, now: datetime, limit: int = 3
+) -> list[Recommendation]:
+    """Products this customer has not bought that go with what they have, by confidence;
+    rules come from the last year of orders the actor can see."""
+    frame = await build_frame(session, actor, ReportFilters(), now)
+    bought = set(
+        (
+            await session.execute(
+                select(OrderItem.product_id)
+                .join(Order, col(Order.id) == OrderItem.order_id)
+                .where(Order.customer_id == customer_id, valid_order(Order))
+                .where(col(OrderItem.product_id).is_not(None))
+                .distinct()
+            )
+        ).scalars()
+    )
+    if not bought:
+        return []
+    rules = await association_rules(session, frame, start=now - timedelta(days=365), end=now)
+    best: dict[int, Rule] = {}
+    for rule in rules:
+        if rule.first_id in bought and rule.then_id not in bought and rule.lift > 1:
+            if rule.then_id not in best or rule.confidence > best[rule.then_id].confidence:
+                best[rule.then_id] = rule
+    ranked = sorted(best.values(), key=lambda r: (-r.confidence, -r.lift, r.then_id))[:limit]
+    return [
+        Recommendation(
+            product_id=r.then_id,
+            product=r.then,
+            because_id=r.first_id,
+            because=r.first,
+            confidence=r.confidence,
+            lift=r.lift,
+        )
+        for r in ranked
+    ]
