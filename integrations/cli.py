@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -12,17 +14,21 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Assistant
+from bot.events import Incoming
+from bot.render import render_text
 from crm_core import staff as staff_service
+from crm_core.analytics.tiers import recompute_tiers
+from crm_core.clock import utcnow
 from crm_core.db import make_engine, make_session_factory
 from crm_core.demo import load_demo
 from crm_core.errors import CrmError
 from crm_core.migrate import upgrade
-from crm_core.models import Customer, Role, Staff
+from crm_core.models import Channel, Customer, Role, Staff
 from crm_core.settings import get_settings
-from integrations.console import ConsoleChat
+from integrations.console import ConsoleChat, reply_as_json
 
 app = typer.Typer(help="crm-assistant: a chat-first CRM assistant.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members and their invite codes.", no_args_is_help=True)
@@ -86,6 +92,8 @@ def demo(
                 return
         summary = await load_demo(engine, customers=customers, seed=seed)
         console.print(f"Demo data loaded: {summary}")
+        tiers = await recompute_tiers(make_session_factory(engine), utcnow())
+        console.print(f"Customer tiers computed: {tiers.tiers}")
 
     _run(work)
 
@@ -183,6 +191,69 @@ def staff_list() -> None:
                 member.timezone,
                 "yes" if member.active else "no",
             )
+        console.print(table)
+
+    _run(work)
+
+
+@app.command()
+def report(
+    question: str,
+    as_: Annotated[str | None, typer.Option("--as", help="Staff name or id.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    chart: Annotated[
+        Path | None, typer.Option(help="Also write the chart PNG to this file.")
+    ] = None,
+) -> None:
+    """Answer a question about the numbers, as a staff member sees them."""
+
+    async def work(engine: AsyncEngine) -> None:
+        staff = await _staff_for_chat(engine, as_)
+        assistant = Assistant(make_session_factory(engine))
+        replies = await assistant.handle(
+            Incoming(
+                channel=Channel.CONSOLE.value,
+                message_id=uuid.uuid4().hex,
+                sender_id=staff.name,
+                chat_id="cli",
+                text=f"/report {question}",
+            )
+        )
+        for reply in replies:
+            print(reply_as_json(reply, staff.timezone) if json_output else render_text(reply))
+            if chart is not None and reply.image:
+                chart.write_bytes(reply.image)
+
+    _run(work)
+
+
+@app.command()
+def tiers(
+    recompute: Annotated[
+        bool, typer.Option("--recompute", help="Recompute every customer's tier and risk now.")
+    ] = False,
+) -> None:
+    """Show how many customers are in each tier; --recompute runs the daily job now."""
+
+    async def work(engine: AsyncEngine) -> None:
+        sessions = make_session_factory(engine)
+        if recompute:
+            run = await recompute_tiers(sessions, utcnow())
+            console.print(
+                f"Recomputed {run.customers} customers in {run.seconds:.1f} s "
+                f"({run.changed} changed)."
+            )
+        async with sessions() as session:
+            rows = (
+                await session.exec(
+                    select(Customer.tier, func.count())
+                    .where(col(Customer.deleted_at).is_(None))
+                    .group_by(Customer.tier)
+                )
+            ).all()
+        table = Table("tier", "customers")
+        for tier, count in sorted(rows, key=lambda r: -r[1]):
+            table.add_row(tier or "(none)", str(count))
         console.print(table)
 
     _run(work)

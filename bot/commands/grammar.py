@@ -20,6 +20,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "help": ("help", "帮助", "start"),
     "lang": ("lang", "language", "语言"),
     "link": ("link", "绑定"),
+    "report": ("report", "报表", "报告"),
+    "pin": ("pin", "订阅"),
+    "segment": ("segment", "分群"),
 }
 _BY_ALIAS = {alias.casefold(): name for name, aliases in ALIASES.items() for alias in aliases}
 _COMMAND = re.compile(r"^[/／](?P<word>[^\s@:：]+)(@\S+)?[\s:：]*(?P<rest>.*)$", re.DOTALL)

@@ -177,6 +177,17 @@ def segment_condition(segment: Segment, now: datetime) -> ColumnElement[bool]:
     return definition_condition(SegmentDefinition.model_validate(segment.definition), now)
 
 
+async def count_members(
+    *, session: AsyncSession, actor: Actor, segment: Segment, now: datetime
+) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Customer)
+        .where(customer_scope(actor), segment_condition(segment, now))
+    )
+    return int((await session.exec(stmt)).one())
+
+
 async def segment_customer_ids(
     *, session: AsyncSession, actor: Actor, segment: Segment, now: datetime, limit: int = 500
 ) -> list[int]:
