@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from crm_core.analytics.catalogue import STOCK_METRICS, Dimension, Metric, RiskLevel, Tier
+from crm_core.analytics.catalogue import STOCK_METRICS, Dimension, Metric, Tier
 from crm_core.analytics.frame import ReportFilters
 from crm_core.analytics.periods import PeriodKind, PeriodSpec
 from crm_core.reports import Comparison, ReportQuery, SortOrder
@@ -310,7 +310,7 @@ def parse_question(text: str, vocab: Vocabulary) -> ReportQuery | None:
             metrics=[Metric.DAYS_SINCE_LAST_ORDER, Metric.CLV_HISTORICAL],
             dimensions=[Dimension.CUSTOMER],
             filters=_filters(text, vocab, skip_tiers=True).model_copy(
-                update={"tiers": [Tier.CHURN_RISK], "risks": [RiskLevel.HIGH]}
+                update={"tiers": [Tier.CHURN_RISK]}
             ),
             period=PeriodSpec(kind=PeriodKind.TODAY),
             top_n=_top_n(text) or 20,

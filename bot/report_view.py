@@ -164,7 +164,7 @@ def narrative(w: ReportWords) -> str:
     r, q = w.result, w.query
     first = q.metrics[0]
     rows = [row for row in r.rows if row.values[0] is not None]
-    if not rows and not any(v is not None for v in r.totals):
+    if not rows and (q.dimensions or not any(v is not None for v in r.totals)):
         return w.t("report_no_data", metric=w.metric(first), period=w.period())
     dims = q.dimensions
     if Dimension.PRODUCT_PAIR in dims:
@@ -263,7 +263,7 @@ def _say_customers(w: ReportWords, rows: list[ReportRow]) -> str:
     if Tier.CHURN_RISK in w.query.filters.tiers and metric is Metric.DAYS_SINCE_LAST_ORDER:
         return w.t(
             "report_say_at_risk",
-            groups=len(w.result.rows),
+            groups=w.result.groups,
             top=top.keys[0].label,
             value=w.value(metric, top.values[0]),
         )
@@ -279,9 +279,13 @@ def _say_customers(w: ReportWords, rows: list[ReportRow]) -> str:
 
 def signal_words(w: ReportWords, row: ReportRow, limit: int = 3) -> str:
     sep = "，" if w.lang == "zh" else ", "
-    return sep.join(
-        w.t(f"lead_{s.code}", **s.params) + f" {s.points:+d}" for s in row.signals[:limit]
-    )
+
+    def words(code: str, params: dict[str, Any]) -> str:
+        if code == "touched_14d" and params.get("days") == 0:
+            code = "touched_today"
+        return w.t(f"lead_{code}", **params)
+
+    return sep.join(f"{words(s.code, s.params)} {s.points:+d}" for s in row.signals[:limit])
 
 
 def _say_leads(w: ReportWords, rows: list[ReportRow]) -> str:

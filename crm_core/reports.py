@@ -190,9 +190,40 @@ async def run_report(
         keys = _customer_keys(query, current)
         previous = await _measure_all(session, frame, query, compared, keys=keys)
         result.previous_totals = await _totals(session, frame, query, compared)
+    if query.dimensions == [query.time_dimension] and query.time_dimension is not None:
+        _fill_buckets(query, current, period)
     result.rows, result.groups = _rows(query, current, previous if compared else None)
+    if Dimension.CUSTOMER in query.dimensions:
+        result.groups = await kpis.count_groups(
+            session,
+            query.metrics[0],
+            frame,
+            kpis.Grouping(query.dimensions),
+            period.start,
+            period.end,
+        )
     await _label(session, query, result, period)
     return result
+
+
+_COUNTS = {
+    Metric.REVENUE,
+    Metric.ORDERS,
+    Metric.NEW_CUSTOMERS,
+    Metric.ACTIVE_CUSTOMERS,
+    Metric.INTERACTIONS,
+}
+
+
+def _fill_buckets(
+    query: ReportQuery, current: dict[kpis.Key, list[Decimal | None]], period: Period
+) -> None:
+    """A time series shows every bucket: counts are 0 where nothing happened, rates blank."""
+    dim = query.time_dimension
+    assert dim is not None
+    keys = range(1, 13) if dim is Dimension.MONTH_OF_YEAR else range(len(_edges(query, period)) - 1)
+    for key in keys:
+        current.setdefault((key,), [Decimal(0) if m in _COUNTS else None for m in query.metrics])
 
 
 # --- measuring -------------------------------------------------------------------------------

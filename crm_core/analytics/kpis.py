@@ -406,6 +406,21 @@ async def measure(
     return found
 
 
+async def count_groups(
+    session: AsyncSession,
+    metric: Metric,
+    frame: Frame,
+    g: Grouping,
+    start: datetime,
+    end: datetime,
+) -> int:
+    """How many groups `metric` has (a ranked customer list shows only the first few)."""
+    if metric not in BUILDERS:
+        return 0
+    grouped = BUILDERS[metric](frame, Grouping(g.dims, g.edges), start, end).subquery("groups")
+    return int((await session.execute(select(func.count()).select_from(grouped))).scalar_one())
+
+
 async def lifetime_years(session: AsyncSession, frame: Frame, end: datetime) -> Decimal:
     """Expected customer lifetime: 1 / yearly churn of the whole frame, at most 5 years."""
     edges = [end - 2 * YEAR, end - YEAR, end]
