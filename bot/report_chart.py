@@ -92,9 +92,12 @@ def render_chart(spec: ChartSpec) -> bytes:
         _draw(axes, spec)
         axes.set_title(spec.title, fontsize=13)
         axes.spines[["top", "right"]].set_visible(False)
+        value_axis = axes.xaxis if spec.kind == "barh" else axes.yaxis
+        biggest = max((abs(v) for s in spec.series for v in s.values if v is not None), default=0)
         if spec.percent:
-            value_axis = axes.xaxis if spec.kind == "barh" else axes.yaxis
             value_axis.set_major_formatter("{x:.0%}")
+        elif biggest >= 100:
+            value_axis.set_major_formatter("{x:,.0f}")  # 1,200,000 rather than "1.2 1e6"
         if len(spec.series) > 1:
             axes.legend(frameon=False)
         figure.tight_layout()

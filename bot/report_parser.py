@@ -382,7 +382,7 @@ def _plain_query(
     filters = _filters(rest, vocab)
     try:
         return ReportQuery(
-            metrics=metrics[:4],
+            metrics=metrics[:6],
             dimensions=dims,
             filters=filters,
             period=period or PeriodSpec(),

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from crm_core import audit
 from crm_core.access import Actor
 from crm_core.analytics.periods import Grain, add_units, start_of
+from crm_core.analytics.sql import execute
 from crm_core.errors import Forbidden, NotFound
 from crm_core.models import Cadence, ReportPin, Role, Team
 
@@ -131,10 +132,11 @@ async def claim_due_pins(
     claimed = []
     for pin, team in (await session.exec(stmt)).all():
         following = next_due(pin.cadence, now, team.timezone if team else "UTC", _send_time(team))
-        result = await session.execute(
+        result = await execute(
+            session,
             update(ReportPin)
             .where(col(ReportPin.id) == pin.id, col(ReportPin.next_due_at) == pin.next_due_at)
-            .values(next_due_at=following, last_sent_at=now)
+            .values(next_due_at=following, last_sent_at=now),
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(pin)

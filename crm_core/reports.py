@@ -32,6 +32,7 @@ from crm_core.analytics.catalogue import (
 from crm_core.analytics.frame import Frame, ReportFilters, build_frame
 from crm_core.analytics.periods import Grain, Period, PeriodSpec, add_units, resolve
 from crm_core.analytics.segments import list_segments, segment_condition, valid_order
+from crm_core.analytics.sql import execute
 from crm_core.errors import InvalidInput
 from crm_core.models import Customer, Order, Product, Staff, Team
 from crm_core.settings import get_settings
@@ -60,7 +61,7 @@ class ReportQuery(BaseModel):
     top_n. Money is reported in one currency (the most common one unless given).
     """
 
-    metrics: list[Metric] = Field(min_length=1, max_length=4)
+    metrics: list[Metric] = Field(min_length=1, max_length=6)
     dimensions: list[Dimension] = Field(default_factory=list, max_length=2)
     filters: ReportFilters = Field(default_factory=ReportFilters)
     period: PeriodSpec = Field(default_factory=PeriodSpec)
@@ -382,7 +383,7 @@ async def _currency(
         .group_by(Order.currency)
         .order_by(func.count().desc())
     )
-    found = [c for c, _ in (await session.execute(stmt)).all()]
+    found = [c for c, _ in (await execute(session, stmt)).all()]
     chosen = query.currency or (found[0] if found else get_settings().default_currency)
     return chosen, [c for c in found if c != chosen]
 
@@ -473,7 +474,7 @@ async def _names(
 ) -> dict[Any, str]:
     if not ids:
         return {}
-    rows = (await session.execute(select(id_col, name_col).where(id_col.in_(list(ids))))).all()
+    rows = (await execute(session, select(id_col, name_col).where(id_col.in_(list(ids))))).all()
     return {row[0]: row[1] for row in rows}
 
 

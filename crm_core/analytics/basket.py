@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from crm_core.access import Actor
 from crm_core.analytics.frame import Frame, ReportFilters, build_frame
 from crm_core.analytics.segments import valid_order
+from crm_core.analytics.sql import execute
 from crm_core.models import Customer, Order, OrderItem, Product
 
 MIN_TOGETHER = 2  # a pair seen once says nothing
@@ -66,11 +67,11 @@ async def association_rules(
         .where(*where)
         .subquery("lines")
     )
-    baskets = (await session.execute(select(func.count(distinct(lines.c.order_id))))).scalar()
+    baskets = (await execute(session, select(func.count(distinct(lines.c.order_id))))).scalar()
     if not baskets:
         return []
     singles = dict(
-        (await session.execute(select(lines.c.pid, func.count()).group_by(lines.c.pid))).all()
+        (await execute(session, select(lines.c.pid, func.count()).group_by(lines.c.pid))).all()
     )
     a, b = lines.alias("a"), lines.alias("b")
     pair_stmt = (
@@ -81,11 +82,11 @@ async def association_rules(
         .order_by(func.count().desc())
         .limit(MAX_PAIRS)
     )
-    pairs = (await session.execute(pair_stmt)).all()
+    pairs = (await execute(session, pair_stmt)).all()
     names = dict(
         (
-            await session.execute(
-                select(Product.id, Product.name).where(col(Product.id).in_(list(singles)))
+            await execute(
+                session, select(Product.id, Product.name).where(col(Product.id).in_(list(singles)))
             )
         ).all()
     )
@@ -131,12 +132,13 @@ async def next_best_products(
     frame = await build_frame(session, actor, ReportFilters(), now)
     bought = set(
         (
-            await session.execute(
+            await execute(
+                session,
                 select(OrderItem.product_id)
                 .join(Order, col(Order.id) == OrderItem.order_id)
                 .where(Order.customer_id == customer_id, valid_order(Order))
                 .where(col(OrderItem.product_id).is_not(None))
-                .distinct()
+                .distinct(),
             )
         ).scalars()
     )

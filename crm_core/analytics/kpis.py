@@ -36,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from crm_core.analytics.catalogue import ITEM_DIMENSIONS, TIME_DIMENSIONS, Dimension, Metric
 from crm_core.analytics.frame import Frame
 from crm_core.analytics.segments import valid_order
+from crm_core.analytics.sql import execute
 from crm_core.errors import InvalidInput
 from crm_core.models import Customer, Feedback, FeedbackKind, Interaction, Order, OrderItem, Product
 
@@ -376,7 +377,7 @@ BUILDERS: dict[Metric, Builder] = {
 
 
 async def fetch(session: AsyncSession, stmt: Select[Any], width: int) -> dict[Key, Pair]:
-    rows = (await session.execute(stmt)).all()
+    rows = (await execute(session, stmt)).all()
     return {tuple(row[:width]): (row[width], row[width + 1]) for row in rows}
 
 
@@ -418,7 +419,7 @@ async def count_groups(
     if metric not in BUILDERS:
         return 0
     grouped = BUILDERS[metric](frame, Grouping(g.dims, g.edges), start, end).subquery("groups")
-    return int((await session.execute(select(func.count()).select_from(grouped))).scalar_one())
+    return int((await execute(session, select(func.count()).select_from(grouped))).scalar_one())
 
 
 async def lifetime_years(session: AsyncSession, frame: Frame, end: datetime) -> Decimal:

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core.access import Actor
 from crm_core.analytics.frame import Frame, ReportFilters, build_frame
+from crm_core.analytics.sql import execute
 from crm_core.models import Customer, Interaction, InteractionKind, Stage
 
 WINDOW_DAYS = 90
@@ -137,7 +138,7 @@ async def top_leads(
     points = _points_sql(touches, now)
     stmt = stmt.order_by(points.desc(), Customer.id).limit(limit)
     scored = []
-    for row in (await session.execute(stmt)).all():
+    for row in (await execute(session, stmt)).all():
         signals = _signals(row, now)
         scored.append(LeadScore(row.id, row.name, sum(s.points for s in signals), signals))
     return scored

@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from crm_core.analytics.catalogue import RiskLevel, Tier
 from crm_core.analytics.churn import rhythm, risk_level, store_gap
 from crm_core.analytics.segments import valid_order
+from crm_core.analytics.sql import execute, stream
 from crm_core.models import Customer, Order
 
 DORMANT_DAYS = 365
@@ -149,7 +150,7 @@ async def _histories(session: AsyncSession) -> dict[int, CustomerHistory]:
         .execution_options(yield_per=READ_BATCH)
     )
     histories: dict[int, CustomerHistory] = defaultdict(CustomerHistory)
-    result = await session.stream(stmt)
+    result = await stream(session, stmt)
     async for customer_id, ordered_at, amount, currency in result:
         h = histories[customer_id]
         h.times.append(ordered_at)
@@ -184,10 +185,11 @@ async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datet
     async with sessions() as session:
         histories = await _histories(session)
         stored = (
-            await session.execute(
+            await execute(
+                session,
                 select(Customer.id, Customer.tier, Customer.tier_reason, Customer.risk).where(
                     col(Customer.deleted_at).is_(None)
-                )
+                ),
             )
         ).all()
     assessed = assess_all(histories, now)
@@ -213,5 +215,5 @@ async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datet
     )
     for i in range(0, len(changes), WRITE_BATCH):
         async with sessions() as session, session.begin():
-            await session.execute(stmt, changes[i : i + WRITE_BATCH])
+            await execute(session, stmt, changes[i : i + WRITE_BATCH])
     return TierRun(len(stored), len(changes), time.perf_counter() - started, dict(counts))

@@ -249,8 +249,13 @@ async def test_a_crash_after_storing_is_replayed_once(assistant, sessions, staff
 
 
 async def test_a_voice_note_is_kept_and_the_rep_is_told(assistant, sessions, staffing):
-    incoming = Incoming(channel="console", message_id="v-1", sender_id="李娜", chat_id="c",
-                        attachments=[{"kind": "voice", "file_id": "file-123"}])
+    incoming = Incoming(
+        channel="console",
+        message_id="v-1",
+        sender_id="李娜",
+        chat_id="c",
+        attachments=[{"kind": "voice", "file_id": "file-123"}],
+    )
     [reply] = await assistant.handle(incoming)
     assert "读不了" in reply.text
     async with sessions() as session:

@@ -230,8 +230,21 @@ def test_fixed_offset_timezone_is_kept() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["asdf", "", "   ", "明天的明天的", "blue", "hello world", "20", "20% off", "买了20箱",
-     "2月30日", "13/12", "25点", "13pm"],
+    [
+        "asdf",
+        "",
+        "   ",
+        "明天的明天的",
+        "blue",
+        "hello world",
+        "20",
+        "20% off",
+        "买了20箱",
+        "2月30日",
+        "13/12",
+        "25点",
+        "13pm",
+    ],
 )
 def test_parse_when_rejects_garbage(text: str) -> None:
     assert parse_when(text, now=NOW) is None
@@ -264,9 +277,19 @@ def test_find_when(text: str, expected: datetime, matched: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["happy with the quote", "买了20箱", "20% off", "", "上周五拜访了张伟", "上个月底签约",
-     "sat down with the CFO", "下午拜访了客户", "5号楼见面", "3/4 of units shipped",
-     "一周一次"],
+    [
+        "happy with the quote",
+        "买了20箱",
+        "20% off",
+        "",
+        "上周五拜访了张伟",
+        "上个月底签约",
+        "sat down with the CFO",
+        "下午拜访了客户",
+        "5号楼见面",
+        "3/4 of units shipped",
+        "一周一次",
+    ],
 )
 def test_find_when_none(text: str) -> None:
     assert find_when(text, now=NOW) is None
