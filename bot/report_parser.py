@@ -94,7 +94,11 @@ DIMENSION_WORDS: list[tuple[str, Dimension]] = [
     (r"各(个)?团队|每个团队|按团队|by team|per team|each team", Dimension.TEAM),
     (r"各(个)?等级|按等级|按层级|各层级|by tier|per tier", Dimension.TIER),
     (r"各(个)?(来源|渠道)|按(来源|渠道)|by source|per source|by channel", Dimension.SOURCE),
-    (r"各(个)?城市|按城市|每个城市|by city|per city|each city", Dimension.CITY),
+    (
+        r"各(个)?城市|按城市|每个城市|哪些城市|哪个城市|\d+\s*个城市|"
+        r"by city|per city|each city|top\s*\d*\s*cities",
+        Dimension.CITY,
+    ),
     (
         r"各(个)?(产品|商品)|按(产品|商品)|每个产品|哪些产品|热销产品|产品排名|"
         r"by product|per product|each product|top\s*\d*\s*products|best[- ]selling products",
@@ -125,7 +129,11 @@ _CN_DIGITS = {
     "九": 9,
 }
 NUMBER = r"(\d+|[一二两三四五六七八九十]{1,3})"
-TOP_N = re.compile(rf"前\s*{NUMBER}|top\s*{NUMBER}|{NUMBER}\s*(大|强)", _FLAGS)
+TOP_N = re.compile(
+    rf"前\s*{NUMBER}|(top|bottom)\s*{NUMBER}|{NUMBER}\s*(大|强)|"
+    rf"(最高|最低|最多|最少|最好|最差|排名)的?\s*{NUMBER}\s*(个|位|名|家)",
+    _FLAGS,
+)
 
 COMPARE_YEAR = re.compile(
     r"同比|去年同期|与去年|year over year|\byoy\b|vs\.? (the )?same period last year|"
@@ -233,8 +241,8 @@ def _top_n(text: str) -> int | None:
     match = TOP_N.search(text)
     if match is None:
         return None
-    number = next(g for g in match.groups() if g)
-    n = chinese_number(number)
+    numbers = [chinese_number(g) for g in match.groups() if g]
+    n = next((x for x in numbers if x is not None), None)
     return n if n and n <= 100 else None
 
 
