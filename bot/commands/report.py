@@ -19,6 +19,7 @@ from bot.segment_parser import parse_segment
 from bot.views import data_of
 from crm_core.analytics.catalogue import Dimension
 from crm_core.analytics.segments import SegmentDefinition
+from crm_core.errors import InvalidInput
 from crm_core.models import Cadence, InboxMessage, Role
 from crm_core.reports import ReportQuery
 
@@ -66,7 +67,14 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     query = await question_to_query(ctx, rest)
     if query is None:
         return examples(ctx)
-    result = await report_actions.run_report(ctx, query)
+    try:
+        result = await report_actions.run_report(ctx, query)
+    except InvalidInput as error:
+        if "metric" not in error.params:
+            raise
+        # Name the metric in the person's words, not by its code.
+        metric = ctx.t(f"report_metric_{error.params['metric']}")
+        return [Reply(text=ctx.t(error.code, **{**error.params, "metric": metric}))]
     buttons = [] if is_private(result) else pin_buttons(ctx)
     return [await report_reply(result, lang=ctx.lang, buttons=buttons)]
 

@@ -16,36 +16,24 @@ Team 华东 (manager 王经理, reps 李娜 and 陈明); team Global (rep Tom). 
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from report_shop import NOW, at, build_shop
 
 from crm_core.analytics.periods import PeriodKind, PeriodSpec
 from crm_core.analytics.tiers import recompute_tiers
 from crm_core.clock import utcnow
 from crm_core.models import (
     Customer,
-    Feedback,
-    FeedbackKind,
-    Interaction,
-    InteractionKind,
     Order,
     OrderItem,
-    PaymentStatus,
     Product,
 )
 from crm_core.reports import Comparison, ReportQuery, run_report
 
-SH = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
 LAST_MONTH = PeriodSpec(kind=PeriodKind.LAST_MONTH)
-
-
-def at(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
-    return datetime(y, m, d, h, mi, tzinfo=SH)
 
 
 @pytest.fixture(autouse=True)
@@ -56,83 +44,7 @@ def frozen():
 
 @pytest.fixture
 async def shop(sessions, staffing):
-    """The dataset of the module docstring; returns customer ids by letter."""
-    s = staffing
-    owners = {
-        "A": (s.lina, "上海"),
-        "B": (s.lina, "杭州"),
-        "C": (s.chen, "上海"),
-        "D": (s.chen, "上海"),
-        "F": (s.lina, "杭州"),
-        "G": (s.lina, "上海"),
-        "E": (s.tom, "New York"),
-    }
-    ids: dict[str, int] = {}
-    async with sessions() as session, session.begin():
-        for letter, (owner, city) in owners.items():
-            customer = Customer(
-                name=f"客户{letter}",
-                owner_id=owner.staff_id,
-                team_id=owner.team_id,
-                city=city,
-                created_at=at(2024, 1, 1),
-            )
-            session.add(customer)
-            await session.flush()
-            assert customer.id is not None
-            ids[letter] = customer.id
-
-        def order(letter, when, amount, currency="CNY", **extra):
-            session.add(
-                Order(
-                    customer_id=ids[letter],
-                    ordered_at=when,
-                    amount=Decimal(amount),
-                    currency=currency,
-                    **extra,
-                )
-            )
-
-        order("A", at(2026, 9, 10), 100)
-        order("A", at(2026, 10, 5), 200)
-        order("A", at(2026, 10, 20), 300)
-        order("A", at(2026, 10, 6), 5000, deleted_at=at(2026, 10, 7))
-        order("B", at(2026, 9, 15), 400)
-        order("C", at(2026, 10, 12), 500)
-        order("D", at(2026, 9, 1), 50)
-        order("D", at(2026, 10, 30), 150)
-        order("D", at(2026, 10, 31, 23, 30), 999, payment_status=PaymentStatus.CANCELLED)
-        order("D", at(2026, 11, 1, 0, 30), 70)
-        order("F", at(2025, 10, 10), 800)
-        order("F", at(2026, 10, 8), 100)
-        order("G", at(2025, 6, 1), 300)
-        order("E", at(2026, 10, 3), 1000, currency="USD")
-
-        def feedback(letter, kind, score, when, **extra):
-            session.add(
-                Feedback(customer_id=ids[letter], kind=kind, score=score, created_at=when, **extra)
-            )
-
-        for letter, score in (("A", 10), ("B", 9), ("C", 9), ("D", 7), ("F", 3)):
-            feedback(letter, FeedbackKind.NPS, score, at(2026, 10, 15))
-        feedback("A", FeedbackKind.NPS, 0, at(2026, 9, 15))  # September
-        feedback("B", FeedbackKind.NPS, 0, at(2026, 10, 16), deleted_at=at(2026, 10, 17))
-        feedback("E", FeedbackKind.NPS, 0, at(2026, 10, 16))  # team Global
-        for letter, score in (("A", 8), ("B", 7), ("C", 10), ("D", 4)):
-            feedback(letter, FeedbackKind.REVIEW, score, at(2026, 10, 18))
-        feedback("A", FeedbackKind.COMPLAINT, None, at(2026, 10, 18))  # no score: not counted
-
-        def touch(letter, when, **extra):
-            session.add(
-                Interaction(customer_id=ids[letter], summary="x", occurred_at=when, **extra)
-            )
-
-        touch("A", at(2026, 10, 2))
-        touch("A", at(2026, 10, 25), kind=InteractionKind.CALL)
-        touch("C", at(2026, 10, 1, 0, 5))
-        touch("C", at(2026, 10, 9), deleted_at=at(2026, 10, 10))
-        touch("D", at(2026, 11, 1, 0, 10))  # November in Shanghai
-    return ids
+    return await build_shop(sessions, staffing)
 
 
 async def report(sessions, actor, **query):
@@ -252,7 +164,7 @@ async def test_day_boundaries_follow_the_actor_timezone(sessions, staffing, shop
 
 
 async def test_scope_rep_manager_other_team_admin(sessions, staffing, shop):
-    top = dict(metrics=["revenue"], dimensions=["customer"], period=LAST_MONTH, top_n=10)
+    top = {"metrics": ["revenue"], "dimensions": ["customer"], "period": LAST_MONTH, "top_n": 10}
     lina = await report(sessions, staffing.lina, **top)
     assert by_label(lina) == {"客户A": [Decimal("500.00")], "客户F": [Decimal("100.00")]}
     assert lina.scope == "own" and lina.totals == [Decimal("600.00")]

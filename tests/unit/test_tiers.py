@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from crm_core.analytics.catalogue import RiskLevel, Tier
-from crm_core.analytics.churn import risk_level, rhythm
+from crm_core.analytics.churn import rhythm, risk_level
 from crm_core.analytics.tiers import CustomerHistory, TierReason, assess_all
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
