@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from report_shop import NOW, SH, build_shop
-from sqlalchemy import update
 from typer.testing import CliRunner
 
 from bot.app import Assistant
@@ -104,11 +103,9 @@ async def test_trend_and_at_risk_list(assistant, shop):
 
 async def test_pin_a_report_and_deliver_it_once(assistant, sessions, staffing, shop, frozen):
     async with sessions() as session, session.begin():
-        await session.execute(
-            update(Team)
-            .where(Team.id == staffing.manager.team_id)
-            .values(digest_channel="slack:C1")
-        )
+        team = await session.get(Team, staffing.manager.team_id)
+        team.digest_channel = "slack:C1"
+        session.add(team)
     created = await say(assistant, "王经理", "/订阅 每周 各销售本月销售额")
     assert created.text.startswith("已订阅 #1：“各销售本月销售额”将每周一发到团队频道")
     listed = await say(assistant, "王经理", "/订阅 列表")
