@@ -184,13 +184,13 @@ async def run_report(
         return await _leads(session, frame, query, result)
     compared = _comparison(period, query.compare)
     current = await _measure_all(session, frame, query, period)
-    result.totals = await _totals(session, frame, query, period)
+    result.totals = await _totals(session, frame, query, period, current)
     previous: dict[kpis.Key, list[Decimal | None]] = {}
     if compared is not None:
         result.comparison = PeriodInfo.of(compared)
         keys = _customer_keys(query, current)
         previous = await _measure_all(session, frame, query, compared, keys=keys)
-        result.previous_totals = await _totals(session, frame, query, compared)
+        result.previous_totals = await _totals(session, frame, query, compared, previous)
     if query.dimensions == [query.time_dimension] and query.time_dimension is not None:
         _fill_buckets(query, current, period)
     result.rows, result.groups = _rows(query, current, previous if compared else None)
@@ -316,8 +316,17 @@ async def _measure_plain(
 
 
 async def _totals(
-    session: AsyncSession, frame: Frame, query: ReportQuery, period: Period
+    session: AsyncSession,
+    frame: Frame,
+    query: ReportQuery,
+    period: Period,
+    measured: dict[kpis.Key, list[Decimal | None]],
 ) -> list[Decimal | None]:
+    """Each metric over the whole period, without the split (the narrative's "in total")."""
+    if not query.dimensions:  # the one row already is the total
+        return measured.get((), [None] * len(query.metrics))
+    if Dimension.CUSTOMER in query.dimensions:  # a ranked list: no total is shown
+        return [None] * len(query.metrics)
     totals: list[Decimal | None] = []
     for metric in query.metrics:
         found = await kpis.measure(

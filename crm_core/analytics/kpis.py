@@ -21,13 +21,13 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
-    and_,
     case,
     distinct,
     exists,
     func,
     literal_column,
     null,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -144,7 +144,9 @@ def _order_rows(
         col(Order.ordered_at).label("at"),
     ).select_from(Order)
     stmt = stmt.join(Customer, col(Customer.id) == Order.customer_id)
-    where = [valid_order(Order), Order.ordered_at >= start, Order.ordered_at < end]  # type: ignore[operator]
+    where = [valid_order(Order), Order.ordered_at < end]  # type: ignore[operator]
+    if start > EPOCH:  # "all history" leaves the planner free to start from the customers
+        where.append(Order.ordered_at >= start)  # type: ignore[operator]
     if by_items:
         stmt = stmt.join(OrderItem, col(OrderItem.order_id) == Order.id).outerjoin(
             Product, col(Product.id) == OrderItem.product_id
@@ -253,27 +255,42 @@ def _retention(frame: Frame, g: Grouping, edges: Sequence[datetime], churn: bool
         )
         .subquery("active")
     )
-    base, again = active.alias("base"), active.alias("again")
-    pairs = (
-        select(
-            *[
-                (base.c.idx if d in TIME_DIMENSIONS else base.c[f"a_{d.value}"]).label(n)
-                for d, n in zip(g.dims, g.names(), strict=True)
-            ],
-            again.c.customer_id.label("kept"),
-        )
-        .select_from(
-            base.outerjoin(
-                again,
-                and_(again.c.customer_id == base.c.customer_id, again.c.idx == base.c.idx + 1),
-            )
-        )
-        .where(base.c.idx < len(edges) - 2)
-        .subquery("pairs")
-    )
-    kept, total = func.count(pairs.c.kept), func.count()
+    # Each customer's buckets in order: bought in bucket i and in i - 1 means kept in i.
+    flagged = select(
+        *active.c,
+        func.lag(active.c.idx)
+        .over(partition_by=active.c.customer_id, order_by=active.c.idx)
+        .label("prev"),
+    ).subquery("flagged")
+    keys = [(flagged.c.idx if d in TIME_DIMENSIONS else flagged.c[f"a_{d.value}"]) for d in g.dims]
+    # One row per (customer, bucket) counts as base for the next bucket, and as kept in its
+    # own bucket when the previous one had an order too. Buckets are indexed from the base.
+    as_base = select(
+        *[
+            (k + 1 if d in TIME_DIMENSIONS else k).label(n)
+            for d, k, n in zip(g.dims, keys, g.names(), strict=True)
+        ],
+        literal_column("1", Integer).label("base"),
+        literal_column("0", Integer).label("kept"),
+    ).where(flagged.c.idx < len(edges) - 2)
+    as_kept = select(
+        *[k.label(n) for k, n in zip(keys, g.names(), strict=True)],
+        literal_column("0", Integer).label("base"),
+        case((flagged.c.prev == flagged.c.idx - 1, 1), else_=0).label("kept"),
+    ).where(flagged.c.idx >= 1)
+    pairs = union_all(as_base, as_kept).subquery("pairs")
+    time_at = [i for i, d in enumerate(g.dims) if d in TIME_DIMENSIONS]
+    shifted = select(
+        *[
+            (pairs.c[n] - 1 if i in time_at else pairs.c[n]).label(n)
+            for i, n in enumerate(g.names())
+        ],
+        pairs.c.base,
+        pairs.c.kept,
+    ).subquery("retained")
+    kept, total = func.sum(shifted.c.kept), func.sum(shifted.c.base)
     num = total - kept if churn else kept
-    return _group(pairs, g, num, total, rank=_ratio(num, total))
+    return _group(shifted, g, num, total, rank=_ratio(num, total))
 
 
 # --- feedback, interactions, customers -------------------------------------------------------

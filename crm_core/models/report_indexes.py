@@ -1,5 +1,9 @@
 """Indexes the reports need on tables defined elsewhere: period scans by time, and the
-stored tier and churn risk used as filters."""
+stored tier and churn risk used as filters.
+
+The time indexes carry every column a report reads from the row (covering indexes), so a
+year of orders is read from the index alone instead of one random table page per order:
+on SQLite that is the difference between seconds and a few hundred milliseconds."""
 
 from __future__ import annotations
 
@@ -17,9 +21,31 @@ def _table(model: type) -> Table:
 
 # An Index built from a table's columns attaches itself to that table.
 REPORT_INDEXES = (
-    Index("ix_order_when", _table(Order).c.ordered_at),
-    Index("ix_interaction_when", _table(Interaction).c.occurred_at),
-    Index("ix_feedback_when", _table(Feedback).c.created_at),
+    Index(
+        "ix_order_when",
+        *(
+            _table(Order).c[name]
+            for name in (
+                "ordered_at",
+                "customer_id",
+                "amount",
+                "currency",
+                "payment_status",
+                "deleted_at",
+            )
+        ),
+    ),
+    Index(
+        "ix_interaction_when",
+        *(_table(Interaction).c[n] for n in ("occurred_at", "customer_id", "deleted_at")),
+    ),
+    Index(
+        "ix_feedback_when",
+        *(
+            _table(Feedback).c[n]
+            for n in ("created_at", "customer_id", "kind", "score", "deleted_at")
+        ),
+    ),
     Index("ix_customer_tier", _table(Customer).c.tier),
     Index("ix_customer_risk", _table(Customer).c.risk),
 )

@@ -61,13 +61,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_customer_tier', ['tier'], unique=False)
 
     with op.batch_alter_table('customer_order', schema=None) as batch_op:
-        batch_op.create_index('ix_order_when', ['ordered_at'], unique=False)
+        batch_op.create_index('ix_order_when', ['ordered_at', 'customer_id', 'amount', 'currency', 'payment_status', 'deleted_at'], unique=False)
 
     with op.batch_alter_table('feedback', schema=None) as batch_op:
-        batch_op.create_index('ix_feedback_when', ['created_at'], unique=False)
+        batch_op.create_index('ix_feedback_when', ['created_at', 'customer_id', 'kind', 'score', 'deleted_at'], unique=False)
 
     with op.batch_alter_table('interaction', schema=None) as batch_op:
-        batch_op.create_index('ix_interaction_when', ['occurred_at'], unique=False)
+        batch_op.create_index('ix_interaction_when', ['occurred_at', 'customer_id', 'deleted_at'], unique=False)
 
     # ### end Alembic commands ###
 
