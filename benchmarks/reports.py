@@ -85,7 +85,8 @@ async def top_up(engine: AsyncEngine) -> None:
         while (have := await _count(engine, table)) < target:
             step += 1
             stamps = f"{when}, created_at"
-            shifted = f"{_shift(dialect, when, days * step)}, {_shift(dialect, 'created_at', days * step)}"
+            back = days * step
+            shifted = f"{_shift(dialect, when, back)}, {_shift(dialect, 'created_at', back)}"
             sql = (
                 f"INSERT INTO {table} ({columns}, {stamps}) "
                 f"SELECT {columns}, {shifted} FROM {table} ORDER BY id LIMIT {target - have}"
@@ -174,7 +175,8 @@ async def measure(engine: AsyncEngine, label: str, runs: int) -> None:
     from bot.report_actions import load_vocabulary
 
     print(
-        f"{'report kind (as manager 王经理, team scope)':<44} {'p50 ms':>8} {'max ms':>8} {'rows':>5}"
+        f"{'report kind (as manager 王经理, team scope)':<44} "
+        f"{'p50 ms':>8} {'max ms':>8} {'rows':>5}"
     )
     actor = Actor.from_staff(staff["王经理"])
     charts: list[float] = []

@@ -185,15 +185,17 @@ async def run_report(
     compared = _comparison(period, query.compare)
     current = await _measure_all(session, frame, query, period)
     result.totals = await _totals(session, frame, query, period, current)
-    previous: dict[kpis.Key, list[Decimal | None]] = {}
+    previous: Measured = {}
     if compared is not None:
         result.comparison = PeriodInfo.of(compared)
         keys = _customer_keys(query, current)
         previous = await _measure_all(session, frame, query, compared, keys=keys)
         result.previous_totals = await _totals(session, frame, query, compared, previous)
+    values = _values(query, current, period.end)
+    before = _values(query, previous, compared.end) if compared is not None else None
     if query.dimensions == [query.time_dimension] and query.time_dimension is not None:
-        _fill_buckets(query, current, period)
-    result.rows, result.groups = _rows(query, current, previous if compared else None)
+        _fill_buckets(query, values, period)
+    result.rows, result.groups = _rows(query, values, before)
     if Dimension.CUSTOMER in query.dimensions:
         result.groups = await kpis.count_groups(
             session,
@@ -256,6 +258,9 @@ def _base_start(dim: Dimension | None, period: Period) -> datetime:
     return Period(first, period.first_day, Grain.DAY, 1, period.timezone).start
 
 
+Measured = dict[kpis.Key, list[kpis.Pair | None]]  # numerator and denominator per metric
+
+
 async def _measure_all(
     session: AsyncSession,
     frame: Frame,
@@ -263,10 +268,10 @@ async def _measure_all(
     period: Period,
     *,
     keys: Sequence[int] | None = None,
-) -> dict[kpis.Key, list[Decimal | None]]:
-    """Every metric per group: {keys: [value per metric]}."""
+) -> Measured:
+    """Every metric per group: {keys: [(num, den) per metric]}."""
     if Dimension.SEGMENT in query.dimensions:
-        merged: dict[kpis.Key, list[Decimal | None]] = {}
+        merged: Measured = {}
         rest = [d for d in query.dimensions if d is not Dimension.SEGMENT]
         for segment in await list_segments(session, frame.actor):
             narrowed = frame.narrowed(segment_condition(segment, frame.now))
@@ -283,10 +288,10 @@ async def _measure_plain(
     dims: list[Dimension],
     period: Period,
     keys: Sequence[int] | None,
-) -> dict[kpis.Key, list[Decimal | None]]:
+) -> Measured:
     edges = _edges(query, period)
     ranked = Dimension.CUSTOMER in dims and keys is None
-    values: dict[kpis.Key, list[Decimal | None]] = defaultdict(lambda: [None] * len(query.metrics))
+    measured: Measured = defaultdict(lambda: [None] * len(query.metrics))
     for i, metric in enumerate(query.metrics):
         g = kpis.Grouping(
             dims,
@@ -308,11 +313,51 @@ async def _measure_plain(
             found = _fold_months(found, dims, period)
         if ranked and i == 0:
             keys = [k[0] for k in found]
-        for key, (num, den) in found.items():
-            values[key][i] = value_of(metric, num, den, period.end)
+        for key, pair in found.items():
+            measured[key][i] = pair
     if ranked:  # the first metric decides who is listed
-        return {k: v for k, v in values.items() if k[0] in (keys or [])}
-    return dict(values)
+        return {k: v for k, v in measured.items() if k[0] in (keys or [])}
+    return dict(measured)
+
+
+def _values(
+    query: ReportQuery, measured: Measured, end: datetime
+) -> dict[kpis.Key, list[Decimal | None]]:
+    return {
+        key: [
+            value_of(m, *(pair or (None, None)), end)
+            for m, pair in zip(query.metrics, pairs, strict=True)
+        ]
+        for key, pairs in measured.items()
+    }
+
+
+# Splits where every customer (or every event) falls in exactly one group, so the total is
+# the sum of the groups' numerators and denominators: no second pass over the data.
+_PARTITIONS = {Dimension.REP, Dimension.TEAM, Dimension.TIER, Dimension.SOURCE, Dimension.CITY}
+_SUMMABLE_OVER_TIME = {
+    Metric.REVENUE,
+    Metric.ORDERS,
+    Metric.AOV,
+    Metric.INTERACTIONS,
+    Metric.NPS,
+    Metric.CSAT,
+    Metric.NEW_CUSTOMERS,
+}
+
+
+def _summable(metric: Metric, dims: Sequence[Dimension]) -> bool:
+    if metric is Metric.DAYS_SINCE_LAST_ORDER:
+        return False
+    return all(
+        d in _PARTITIONS or (d in TIME_DIMENSIONS and metric in _SUMMABLE_OVER_TIME) for d in dims
+    )
+
+
+def _sum_pairs(pairs: list[kpis.Pair | None]) -> kpis.Pair:
+    nums = [p[0] for p in pairs if p is not None and p[0] is not None]
+    dens = [p[1] for p in pairs if p is not None and p[1] is not None]
+    return (sum(nums) if nums else None, sum(dens) if dens else None)
 
 
 async def _totals(
@@ -320,25 +365,26 @@ async def _totals(
     frame: Frame,
     query: ReportQuery,
     period: Period,
-    measured: dict[kpis.Key, list[Decimal | None]],
+    measured: Measured,
 ) -> list[Decimal | None]:
     """Each metric over the whole period, without the split (the narrative's "in total")."""
-    if not query.dimensions:  # the one row already is the total
-        return measured.get((), [None] * len(query.metrics))
     if Dimension.CUSTOMER in query.dimensions:  # a ranked list: no total is shown
         return [None] * len(query.metrics)
     totals: list[Decimal | None] = []
-    for metric in query.metrics:
-        found = await kpis.measure(
-            session,
-            metric,
-            frame,
-            kpis.Grouping(),
-            period.start,
-            period.end,
-            base_start=_base_start(None, period),
-        )
-        num, den = found.get((), (None, None))
+    for i, metric in enumerate(query.metrics):
+        if not query.dimensions or _summable(metric, query.dimensions):
+            num, den = _sum_pairs([pairs[i] for pairs in measured.values()])
+        else:
+            found = await kpis.measure(
+                session,
+                metric,
+                frame,
+                kpis.Grouping(),
+                period.start,
+                period.end,
+                base_start=_base_start(None, period),
+            )
+            num, den = found.get((), (None, None))
         totals.append(value_of(metric, num, den, period.end))
     return totals
 
@@ -397,9 +443,7 @@ async def _currency(
     return chosen, [c for c in found if c != chosen]
 
 
-def _customer_keys(
-    query: ReportQuery, current: dict[kpis.Key, list[Decimal | None]]
-) -> list[int] | None:
+def _customer_keys(query: ReportQuery, current: Measured) -> list[int] | None:
     if Dimension.CUSTOMER not in query.dimensions:
         return None
     return [int(k[0]) for k in current]

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, distinct, func
+from sqlalchemy import Select, and_, distinct, func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,34 +54,45 @@ async def association_rules(
     session: AsyncSession, frame: Frame, *, start: datetime, end: datetime
 ) -> list[Rule]:
     """All rules A -> B seen at least MIN_TOGETHER times, strongest lift first."""
-    where = [
-        valid_order(Order),
-        Order.ordered_at >= start,  # type: ignore[operator]
-        Order.ordered_at < end,  # type: ignore[operator]
-        frame.customers,
-        col(OrderItem.product_id).is_not(None),
-    ]
-    lines = (
-        select(col(OrderItem.order_id).label("order_id"), col(OrderItem.product_id).label("pid"))
-        .distinct()
-        .join(Order, col(Order.id) == OrderItem.order_id)
-        .join(Customer, col(Customer.id) == Order.customer_id)
-        .where(*where)
-        .subquery("lines")
-    )
-    baskets = (await execute(session, select(func.count(distinct(lines.c.order_id))))).scalar()
+    first, then = aliased(OrderItem), aliased(OrderItem)
+
+    def lines(*columns: Any) -> Select[Any]:
+        """Order lines with a catalogued product, of valid orders in the period and frame."""
+        return (
+            select(*columns)
+            .select_from(first)
+            .join(Order, col(Order.id) == first.order_id)
+            .join(Customer, col(Customer.id) == Order.customer_id)
+            .where(
+                valid_order(Order),
+                Order.ordered_at >= start,  # type: ignore[operator]
+                Order.ordered_at < end,  # type: ignore[operator]
+                frame.customers,
+                first.product_id.is_not(None),
+            )
+        )
+
+    baskets = (await execute(session, lines(func.count(distinct(first.order_id))))).scalar()
     if not baskets:
         return []
-    singles = dict(
-        (await execute(session, select(lines.c.pid, func.count()).group_by(lines.c.pid))).all()
+    per_product = lines(first.product_id, func.count(distinct(first.order_id))).group_by(
+        first.product_id
     )
-    a, b = lines.alias("a"), lines.alias("b")
+    singles = {row[0]: row[1] for row in (await execute(session, per_product)).all()}
+    together = func.count(distinct(first.order_id))
     pair_stmt = (
-        select(a.c.pid, b.c.pid, func.count().label("n"))
-        .select_from(a.join(b, and_(a.c.order_id == b.c.order_id, a.c.pid != b.c.pid)))
-        .group_by(a.c.pid, b.c.pid)
-        .having(func.count() >= MIN_TOGETHER)
-        .order_by(func.count().desc())
+        lines(first.product_id, then.product_id, together)
+        .join(
+            then,
+            and_(
+                then.order_id == first.order_id,
+                then.product_id != first.product_id,
+                then.product_id.is_not(None),
+            ),
+        )
+        .group_by(first.product_id, then.product_id)
+        .having(together >= MIN_TOGETHER)
+        .order_by(together.desc())
         .limit(MAX_PAIRS)
     )
     pairs = (await execute(session, pair_stmt)).all()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,7 +14,7 @@ from crm_core.access import Actor, customer_scope
 from crm_core.analytics.catalogue import RiskLevel, Tier
 from crm_core.analytics.segments import find_segment, segment_condition
 from crm_core.errors import NotFound
-from crm_core.models import Customer, Product, Staff, Stage, Team
+from crm_core.models import Customer, OrderItem, Product, Staff, Stage, Team
 
 
 class ReportFilters(BaseModel):
@@ -45,7 +45,7 @@ class ReportFilters(BaseModel):
 
 @dataclass(frozen=True)
 class Frame:
-    """Scope and filters as SQL: `customers` on Customer, `items` on Product (or None)."""
+    """Scope and filters as SQL: `customers` on Customer, `items` on OrderItem (or None)."""
 
     actor: Actor
     customers: ColumnElement[bool]
@@ -86,11 +86,27 @@ async def build_frame(
         conditions.append(segment_condition(segment, now))
     items = None
     if filters.on_items:
-        items = or_(
-            *[col(Product.name).ilike(f"%{p}%") for p in filters.products],
-            *[func.lower(Product.category) == c.lower() for c in filters.categories],
-        )
+        items = col(OrderItem.product_id).in_(await _product_ids(session, filters))
     return Frame(actor, and_(*conditions), items, None, now)
+
+
+async def _product_ids(session: AsyncSession, filters: ReportFilters) -> list[int]:
+    """The catalogue products the filter names; resolved first so the database can start
+    from the few order lines of those products."""
+    found: list[int] = []
+    for word in filters.products:
+        stmt = select(Product.id).where(col(Product.name).icontains(word, autoescape=True))
+        ids = [i for i in (await session.exec(stmt)).all() if i is not None]
+        if not ids:
+            raise NotFound("report_unknown_product", name=word)
+        found += ids
+    for category in filters.categories:
+        stmt = select(Product.id).where(func.lower(Product.category) == category.lower())
+        ids = [i for i in (await session.exec(stmt)).all() if i is not None]
+        if not ids:
+            raise NotFound("report_unknown_category", name=category)
+        found += ids
+    return found
 
 
 async def _ids(
