@@ -184,13 +184,13 @@ async def run_report(
         return await _leads(session, frame, query, result)
     compared = _comparison(period, query.compare)
     current = await _measure_all(session, frame, query, period)
-    result.totals = await _totals(session, frame, query, period, current)
+    result.totals = _totals(query, period, current)
     previous: Measured = {}
     if compared is not None:
         result.comparison = PeriodInfo.of(compared)
         keys = _customer_keys(query, current)
         previous = await _measure_all(session, frame, query, compared, keys=keys)
-        result.previous_totals = await _totals(session, frame, query, compared, previous)
+        result.previous_totals = _totals(query, compared, previous)
     values = _values(query, current, period.end)
     before = _values(query, previous, compared.end) if compared is not None else None
     if query.dimensions == [query.time_dimension] and query.time_dimension is not None:
@@ -360,13 +360,7 @@ def _sum_pairs(pairs: list[kpis.Pair | None]) -> kpis.Pair:
     return (sum(nums) if nums else None, sum(dens) if dens else None)
 
 
-async def _totals(
-    session: AsyncSession,
-    frame: Frame,
-    query: ReportQuery,
-    period: Period,
-    measured: Measured,
-) -> list[Decimal | None]:
+def _totals(query: ReportQuery, period: Period, measured: Measured) -> list[Decimal | None]:
     """Each metric over the whole period, without the split (the narrative's "in total")."""
     if Dimension.CUSTOMER in query.dimensions:  # a ranked list: no total is shown
         return [None] * len(query.metrics)
@@ -374,18 +368,9 @@ async def _totals(
     for i, metric in enumerate(query.metrics):
         if not query.dimensions or _summable(metric, query.dimensions):
             num, den = _sum_pairs([pairs[i] for pairs in measured.values()])
-        else:
-            found = await kpis.measure(
-                session,
-                metric,
-                frame,
-                kpis.Grouping(),
-                period.start,
-                period.end,
-                base_start=_base_start(None, period),
-            )
-            num, den = found.get((), (None, None))
-        totals.append(value_of(metric, num, den, period.end))
+            totals.append(value_of(metric, num, den, period.end))
+        else:  # no word or cell shows it: not worth another pass over the period
+            totals.append(None)
     return totals
 
 

@@ -27,6 +27,8 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
+    true,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -153,6 +155,8 @@ def _order_rows(
         )
         if frame.items is not None:
             where.append(frame.items)
+            # Start from the few orders holding those products, not from every order.
+            where.append(col(Order.id).in_(select(OrderItem.order_id).where(frame.items)))
     if money and frame.currency:
         where.append(Order.currency == frame.currency)
     return stmt.where(*where, *_restrict(frame, g)).subquery("o"), by_items
@@ -262,32 +266,27 @@ def _retention(frame: Frame, g: Grouping, edges: Sequence[datetime], churn: bool
         .over(partition_by=active.c.customer_id, order_by=active.c.idx)
         .label("prev"),
     ).subquery("flagged")
-    keys = [(flagged.c.idx if d in TIME_DIMENSIONS else flagged.c[f"a_{d.value}"]) for d in g.dims]
-    # One row per (customer, bucket) counts as base for the next bucket, and as kept in its
-    # own bucket when the previous one had an order too. Buckets are indexed from the base.
-    as_base = select(
-        *[
-            (k + 1 if d in TIME_DIMENSIONS else k).label(n)
-            for d, k, n in zip(g.dims, keys, g.names(), strict=True)
-        ],
-        literal_column("1", Integer).label("base"),
-        literal_column("0", Integer).label("kept"),
-    ).where(flagged.c.idx < len(edges) - 2)
-    as_kept = select(
-        *[k.label(n) for k, n in zip(keys, g.names(), strict=True)],
-        literal_column("0", Integer).label("base"),
-        case((flagged.c.prev == flagged.c.idx - 1, 1), else_=0).label("kept"),
-    ).where(flagged.c.idx >= 1)
-    pairs = union_all(as_base, as_kept).subquery("pairs")
-    time_at = [i for i, d in enumerate(g.dims) if d in TIME_DIMENSIONS]
-    shifted = select(
-        *[
-            (pairs.c[n] - 1 if i in time_at else pairs.c[n]).label(n)
-            for i, n in enumerate(g.names())
-        ],
-        pairs.c.base,
-        pairs.c.kept,
-    ).subquery("retained")
+    # Every (customer, bucket) row counts twice, in one pass: side 0 as the base of the next
+    # bucket, side 1 as kept in its own bucket when the bucket before had an order too.
+    side = union_all(
+        select(literal_column("0", Integer).label("side")),
+        select(literal_column("1", Integer).label("side")),
+    ).subquery("side")
+    as_base = side.c.side == 0
+    bucket = case((as_base, flagged.c.idx + 1), else_=flagged.c.idx) - 1  # report's index
+    shifted = (
+        select(
+            *[
+                (bucket if d in TIME_DIMENSIONS else flagged.c[f"a_{d.value}"]).label(n)
+                for d, n in zip(g.dims, g.names(), strict=True)
+            ],
+            case((as_base, 1), else_=0).label("base"),
+            case((~as_base & (flagged.c.prev == flagged.c.idx - 1), 1), else_=0).label("kept"),
+        )
+        .select_from(flagged.join(side, true()))
+        .where(or_(as_base & (flagged.c.idx < len(edges) - 2), ~as_base & (flagged.c.idx >= 1)))
+        .subquery("retained")
+    )
     kept, total = func.sum(shifted.c.kept), func.sum(shifted.c.base)
     num = total - kept if churn else kept
     return _group(shifted, g, num, total, rank=_ratio(num, total))

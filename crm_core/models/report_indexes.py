@@ -12,7 +12,7 @@ from sqlalchemy import Index, Table
 from crm_core.models.customer import Customer
 from crm_core.models.feedback import Feedback
 from crm_core.models.interaction import Interaction
-from crm_core.models.order import Order
+from crm_core.models.order import Order, OrderItem
 
 
 def _table(model: type) -> Table:
@@ -46,6 +46,8 @@ REPORT_INDEXES = (
             for n in ("created_at", "customer_id", "kind", "score", "deleted_at")
         ),
     ),
+    # Products bought together: each order's products read from the index alone.
+    Index("ix_order_item_basket", _table(OrderItem).c.order_id, _table(OrderItem).c.product_id),
     Index("ix_customer_tier", _table(Customer).c.tier),
     Index("ix_customer_risk", _table(Customer).c.risk),
 )
