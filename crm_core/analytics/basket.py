@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, distinct, func
+from sqlalchemy import Select, and_, case, distinct, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,30 +72,41 @@ async def association_rules(
             )
         )
 
-    baskets = (await execute(session, lines(func.count(distinct(first.order_id))))).scalar()
-    if not baskets:
-        return []
-    per_product = lines(first.product_id, func.count(distinct(first.order_id))).group_by(
-        first.product_id
-    )
-    singles = {row[0]: row[1] for row in (await execute(session, per_product)).all()}
+    # One pass for products and pairs: joining each line to the lines of its order with
+    # an equal or greater product id yields (a, a), whose count is a's orders, and (a, b)
+    # with a < b, whose count is the pair's; b -> a is the same pair read the other way.
+    # Counted on (a, a) where a is the order's smallest product id: every basket once.
     together = func.count(distinct(first.order_id))
-    pair_stmt = (
-        lines(first.product_id, then.product_id, together)
+    same = first.product_id == then.product_id
+    smaller = aliased(OrderItem)
+    lowest = ~exists().where(
+        smaller.order_id == first.order_id, smaller.product_id < first.product_id
+    )
+    opened = func.count(distinct(case((and_(same, lowest), first.order_id))))
+    counts_stmt = (
+        lines(first.product_id, then.product_id, together, opened)
         .join(
             then,
             and_(
                 then.order_id == first.order_id,
-                then.product_id != first.product_id,
-                then.product_id.is_not(None),
+                then.product_id >= first.product_id,
             ),
         )
         .group_by(first.product_id, then.product_id)
-        .having(together >= MIN_TOGETHER)
-        .order_by(together.desc())
+        .having(or_(same, together >= MIN_TOGETHER))
+        .order_by(case((same, 0), else_=1), together.desc())
         .limit(MAX_PAIRS)
     )
-    pairs = (await execute(session, pair_stmt)).all()
+    singles: dict[int, int] = {}
+    pairs: list[tuple[int, int, int]] = []
+    baskets = 0
+    for a, b, n, first_in in (await execute(session, counts_stmt)).all():
+        if a == b:
+            singles[a], baskets = n, baskets + first_in
+        else:
+            pairs += [(a, b, n), (b, a, n)]
+    if not baskets:
+        return []
     names = dict(
         (
             await execute(
@@ -105,18 +116,18 @@ async def association_rules(
     )
     total = Decimal(baskets)
     rules = []
-    for first, then, n in pairs:
-        confidence = Decimal(n) / Decimal(singles[first])
+    for a, b, n in pairs:
+        confidence = Decimal(n) / Decimal(singles[a])
         rules.append(
             Rule(
-                first_id=first,
-                first=names.get(first, str(first)),
-                then_id=then,
-                then=names.get(then, str(then)),
+                first_id=a,
+                first=names.get(a, str(a)),
+                then_id=b,
+                then=names.get(b, str(b)),
                 together=n,
                 support=(Decimal(n) / total).quantize(Decimal("0.0001")),
                 confidence=confidence.quantize(Decimal("0.0001")),
-                lift=(confidence / (Decimal(singles[then]) / total)).quantize(Decimal("0.01")),
+                lift=(confidence / (Decimal(singles[b]) / total)).quantize(Decimal("0.01")),
             )
         )
     rules.sort(key=lambda r: (-r.lift, -r.support, r.first_id, r.then_id))

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
+    and_,
     case,
     distinct,
     exists,
@@ -439,10 +440,26 @@ async def count_groups(
 
 
 async def lifetime_years(session: AsyncSession, frame: Frame, end: datetime) -> Decimal:
-    """Expected customer lifetime: 1 / yearly churn of the whole frame, at most 5 years."""
-    edges = [end - 2 * YEAR, end - YEAR, end]
-    stmt = _retention(frame, Grouping(), edges, churn=True)
-    churned, base = (await fetch(session, stmt, 0)).get((), (0, 0))
+    """Expected customer lifetime: 1 / yearly churn of the whole frame, at most 5 years.
+
+    Yearly churn: of the customers who bought in the year before last, the share with no
+    order in the last year. Two index seeks per customer, not a pass over two years."""
+    bought = aliased(Order)
+
+    def ordered(since: datetime, until: datetime) -> ColumnElement[bool]:
+        return exists().where(
+            bought.customer_id == Customer.id,
+            valid_order(bought),
+            bought.ordered_at >= since,
+            bought.ordered_at < until,
+        )
+
+    before, last = ordered(end - 2 * YEAR, end - YEAR), ordered(end - YEAR, end)
+    stmt = select(
+        func.sum(case((before, 1), else_=0)),
+        func.sum(case((and_(before, ~last), 1), else_=0)),
+    ).where(frame.customers)
+    base, churned = (await execute(session, stmt)).one()
     if not base or not churned:
         return MAX_LIFETIME_YEARS
     return min(MAX_LIFETIME_YEARS, Decimal(base) / Decimal(churned))
