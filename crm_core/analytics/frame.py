@@ -34,6 +34,7 @@ class ReportFilters(BaseModel):
         default_factory=list, description="product categories (order metrics only)"
     )
     segment: str | None = Field(default=None, description="a saved segment's name")
+    customer_ids: list[int] = Field(default_factory=list, description="particular customers")
 
     def is_empty(self) -> bool:
         return not any(self.model_dump(exclude_defaults=True).values())
@@ -81,6 +82,8 @@ async def build_frame(
     ):
         if values:
             conditions.append(col(column).in_([str(v) for v in values]))
+    if filters.customer_ids:
+        conditions.append(col(Customer.id).in_(filters.customer_ids))
     if filters.segment:
         segment = await find_segment(session, actor, filters.segment)
         conditions.append(segment_condition(segment, now))

@@ -22,7 +22,9 @@ import pytest
 import time_machine
 from report_shop import NOW, at, build_shop
 
+from crm_core.analytics.basket import next_best_products
 from crm_core.analytics.periods import PeriodKind, PeriodSpec
+from crm_core.analytics.seasonality import seasonality
 from crm_core.analytics.tiers import recompute_tiers
 from crm_core.clock import utcnow
 from crm_core.models import (
@@ -244,3 +246,49 @@ async def test_basket_lift_known_answer(sessions, staffing):
     assert [(r.keys[0].label, r.values) for r in result.rows] == [
         ("P1 → P2", [Decimal("0.4000"), Decimal("0.6667"), Decimal("1.11")])
     ]
+
+
+async def test_next_best_product(sessions, staffing):
+    # Rules from the last year: P1 -> P2 (confidence 2/3, lift 1.11). Someone who bought
+    # only P1, long ago (outside the rules' year), should be offered P2.
+    async with sessions() as session, session.begin():
+        buyer = Customer(
+            name="买家", owner_id=staffing.lina.staff_id, team_id=staffing.lina.team_id
+        )
+        newcomer = Customer(
+            name="新买家", owner_id=staffing.lina.staff_id, team_id=staffing.lina.team_id
+        )
+        products = [Product(name=f"P{i}", category="耗材") for i in (1, 2, 3)]
+        session.add_all([buyer, newcomer, *products])
+        await session.flush()
+        baskets = [(buyer, (0, 1)), (buyer, (0, 1)), (buyer, (0,)), (buyer, (2,)), (buyer, (1, 2))]
+        for who, basket in [*baskets, (newcomer, (0,))]:
+            when = at(2025, 6, 1) if who is newcomer else at(2026, 10, 10)
+            order = Order(customer_id=who.id, ordered_at=when, amount=Decimal(10))
+            session.add(order)
+            await session.flush()
+            for i in basket:
+                session.add(
+                    OrderItem(order_id=order.id, product_id=products[i].id, description="x")
+                )
+    async with sessions() as session:
+        [offer] = await next_best_products(
+            session=session, actor=staffing.lina, customer_id=newcomer.id, now=utcnow()
+        )
+    assert (offer.product, offer.because, offer.confidence, offer.lift) == (
+        "P2",
+        "P1",
+        Decimal("0.6667"),
+        Decimal("1.11"),
+    )
+
+
+async def test_seasonality_of_a_customer(sessions, staffing, shop):
+    # A bought in September (1) and October (2) 2026: 3 orders, 0.25 a month on average.
+    async with sessions() as session:
+        found = await seasonality(
+            session=session, actor=staffing.lina, now=utcnow(), customer_id=shop["A"]
+        )
+    assert [(m.month, m.orders) for m in found.months if m.orders] == [(9, 1), (10, 2)]
+    assert found.peak_months == [9, 10]
+    assert found.months[9].index == Decimal("8.00")
