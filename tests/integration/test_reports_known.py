@@ -29,9 +29,12 @@ from crm_core.analytics.tiers import recompute_tiers
 from crm_core.clock import utcnow
 from crm_core.models import (
     Customer,
+    Interaction,
+    InteractionKind,
     Order,
     OrderItem,
     Product,
+    Stage,
 )
 from crm_core.reports import Comparison, ReportQuery, run_report
 
@@ -292,3 +295,50 @@ async def test_seasonality_of_a_customer(sessions, staffing, shop):
     assert [(m.month, m.orders) for m in found.months if m.orders] == [(9, 1), (10, 2)]
     assert found.peak_months == [9, 10]
     assert found.months[9].index == Decimal("8.00")
+
+
+async def test_lead_score_points_and_reasons(sessions, staffing):
+    # Warm: touched 3 days ago (+20), 2 touches in 30 days (+10), a meeting (+15) with a
+    # positive outcome (+15), referral (+15), prospect (+10), CEO (+10) = 95.
+    # Cold: never touched (-20), do not contact (-50) = -70. Customers are not scored.
+    lina = staffing.lina
+    async with sessions() as session, session.begin():
+        warm = Customer(
+            name="热线索",
+            owner_id=lina.staff_id,
+            team_id=lina.team_id,
+            stage=Stage.PROSPECT,
+            source="referral",
+            title="CEO",
+        )
+        cold = Customer(
+            name="冷线索", owner_id=lina.staff_id, team_id=lina.team_id, do_not_contact=True
+        )
+        buyer = Customer(
+            name="老客户", owner_id=lina.staff_id, team_id=lina.team_id, stage=Stage.CUSTOMER
+        )
+        session.add_all([warm, cold, buyer])
+        await session.flush()
+        session.add(
+            Interaction(
+                customer_id=warm.id,
+                summary="见面",
+                kind=InteractionKind.MEETING,
+                outcome="有意向",
+                occurred_at=at(2026, 11, 21),
+            )
+        )
+        session.add(Interaction(customer_id=warm.id, summary="电话", occurred_at=at(2026, 11, 2)))
+    result = await report(sessions, lina, metrics=["lead_score"], dimensions=["customer"])
+    assert by_label(result) == {"热线索": [Decimal(95)], "冷线索": [Decimal(-70)]}
+    assert [row.keys[0].label for row in result.rows] == ["热线索", "冷线索"]
+    reasons = {s.code: s.points for s in result.rows[0].signals}
+    assert reasons == {
+        "touched_14d": 20,
+        "touches_30d": 10,
+        "met_90d": 15,
+        "positive_90d": 15,
+        "referral": 15,
+        "prospect": 10,
+        "decision_maker": 10,
+    }
