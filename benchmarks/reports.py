@@ -161,6 +161,8 @@ async def measure(engine: AsyncEngine, label: str, runs: int) -> None:
         f"\n{label}: {counts['customer']:,} customers, {counts['customer_order']:,} orders, "
         f"{counts['interaction']:,} interactions"
     )
+    async with engine.begin() as conn:  # the worst case: every customer's tier is written
+        await conn.execute(text("UPDATE customer SET tier = NULL, tier_reason = NULL, risk = NULL"))
     started = time.perf_counter()
     run = await recompute_tiers(sessions, utcnow())
     print(

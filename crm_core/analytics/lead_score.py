@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,9 +112,11 @@ async def top_leads(
 
     Interactions are aggregated in SQL; the points are added up in Python for the leads
     only, which is bounded by the number of open leads in scope."""
+    leads = and_(frame.customers, col(Customer.stage).in_([Stage.LEAD, Stage.PROSPECT]))
     touches = (
         select(col(Interaction.customer_id).label("cid"), *_columns(now))
-        .where(col(Interaction.deleted_at).is_(None))
+        .join(Customer, col(Customer.id) == Interaction.customer_id)
+        .where(leads, col(Interaction.deleted_at).is_(None))
         .where(Interaction.occurred_at >= now - timedelta(days=WINDOW_DAYS))  # type: ignore[operator]
         .group_by(Interaction.customer_id)
         .subquery("touches")
@@ -133,7 +135,7 @@ async def top_leads(
             touches.c.positive,
         )
         .outerjoin(touches, touches.c.cid == Customer.id)
-        .where(frame.customers, col(Customer.stage).in_([Stage.LEAD, Stage.PROSPECT]))
+        .where(leads)
     )
     points = _points_sql(touches, now)
     stmt = stmt.order_by(points.desc(), Customer.id).limit(limit)

@@ -46,6 +46,22 @@ REPORT_INDEXES = (
             for n in ("created_at", "customer_id", "kind", "score", "deleted_at")
         ),
     ),
+    # A customer's order history from the index alone: churn-risk lists, lifetime value,
+    # the yearly churn behind predicted CLV and the daily tier recomputation read it.
+    Index(
+        "ix_order_customer_history",
+        *(
+            _table(Order).c[name]
+            for name in (
+                "customer_id",
+                "ordered_at",
+                "amount",
+                "currency",
+                "payment_status",
+                "deleted_at",
+            )
+        ),
+    ),
     # Products bought together: each order's products read from the index alone.
     Index("ix_order_item_basket", _table(OrderItem).c.order_id, _table(OrderItem).c.product_id),
     Index("ix_customer_tier", _table(Customer).c.tier),

@@ -61,6 +61,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_customer_tier', ['tier'], unique=False)
 
     with op.batch_alter_table('customer_order', schema=None) as batch_op:
+        batch_op.create_index('ix_order_customer_history', ['customer_id', 'ordered_at', 'amount', 'currency', 'payment_status', 'deleted_at'], unique=False)
         batch_op.create_index('ix_order_when', ['ordered_at', 'customer_id', 'amount', 'currency', 'payment_status', 'deleted_at'], unique=False)
 
     with op.batch_alter_table('order_item', schema=None) as batch_op:
@@ -88,6 +89,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('customer_order', schema=None) as batch_op:
         batch_op.drop_index('ix_order_when')
+        batch_op.drop_index('ix_order_customer_history')
 
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_tier')
