@@ -185,9 +185,20 @@ def aov(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any
     return _group(rows, g, num, den, rank=_ratio(num, den))
 
 
+def _per_customer(rows: Subquery, g: Grouping) -> Subquery:
+    """One row per group and customer, with their spend: counting customers as rows of
+    this (a hash aggregate) rather than count(DISTINCT …) (a sort) on big periods."""
+    keys = [rows.c[n] for n in g.names()]
+    return (
+        select(*keys, rows.c.customer_id, func.sum(rows.c.amount).label("amount"))
+        .group_by(*keys, rows.c.customer_id)
+        .subquery("per_customer")
+    )
+
+
 def active_customers(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any]:
     rows, _ = _order_rows(frame, g, start, end, money=False)
-    return _group(rows, g, func.count(distinct(rows.c.customer_id)), None)
+    return _group(_per_customer(rows, g), g, func.count(), None)
 
 
 def repurchase_rate(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any]:
@@ -360,17 +371,21 @@ def customers(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Sele
     return _group(rows, g, func.count(), None)
 
 
+def _spend_per_customer(
+    frame: Frame, g: Grouping, start: datetime, end: datetime
+) -> Select[Any]:
+    customers = _per_customer(_order_rows(frame, g, start, end, money=True)[0], g)
+    num, den = func.sum(customers.c.amount), func.count()
+    return _group(customers, g, num, den, rank=_ratio(num, den))
+
+
 def clv_historical(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any]:
-    rows, _ = _order_rows(frame, g, EPOCH, end, money=True)
-    num, den = func.sum(rows.c.amount), func.count(distinct(rows.c.customer_id))
-    return _group(rows, g, num, den, rank=_ratio(num, den))
+    return _spend_per_customer(frame, g, EPOCH, end)
 
 
 def annual_value(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any]:
     """Revenue per active customer over the 365 days before `end` (predicted CLV's base)."""
-    rows, _ = _order_rows(frame, g, end - YEAR, end, money=True)
-    num, den = func.sum(rows.c.amount), func.count(distinct(rows.c.customer_id))
-    return _group(rows, g, num, den, rank=_ratio(num, den))
+    return _spend_per_customer(frame, g, end - YEAR, end)
 
 
 def last_order(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any]:
