@@ -371,9 +371,7 @@ def customers(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Sele
     return _group(rows, g, func.count(), None)
 
 
-def _spend_per_customer(
-    frame: Frame, g: Grouping, start: datetime, end: datetime
-) -> Select[Any]:
+def _spend_per_customer(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any]:
     customers = _per_customer(_order_rows(frame, g, start, end, money=True)[0], g)
     num, den = func.sum(customers.c.amount), func.count()
     return _group(customers, g, num, den, rank=_ratio(num, den))
