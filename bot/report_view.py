@@ -230,6 +230,14 @@ _ADDITIVE = {Metric.REVENUE, Metric.ORDERS, Metric.INTERACTIONS, Metric.CUSTOMER
 
 def _say_split(w: ReportWords, rows: list[ReportRow]) -> str:
     metric, r = w.query.metrics[0], w.result
+    if len(rows) == 1:
+        return w.t(
+            "report_say_one",
+            metric=w.metric(metric),
+            period=w.period(),
+            top=w.row_label(rows[0]),
+            value=w.value(metric, rows[0].values[0]),
+        )
     top = rows[0] if w.query.sort.value == "desc" else max(rows, key=lambda x: x.values[0] or 0)
     total = r.totals[0]
     if metric in _ADDITIVE and total and len(w.query.dimensions) == 1:

@@ -23,6 +23,7 @@ from crm_core.analytics.catalogue import (
     BASKET_METRICS,
     MONEY_METRICS,
     RATE_METRICS,
+    STOCK_METRICS,
     TIME_DIMENSIONS,
     Dimension,
     Metric,
@@ -332,11 +333,14 @@ async def _currency(
     """The currency money is shown in, and the others the scope also sold in."""
     if not any(m in MONEY_METRICS for m in query.metrics):
         return None, []
+    start = period.start
+    if any(m in MONEY_METRICS and m in STOCK_METRICS for m in query.metrics):
+        start = min(start, period.end - kpis.YEAR)  # lifetime value: the last year's orders
     stmt = (
         select(Order.currency, func.count())
         .join(Customer, col(Customer.id) == Order.customer_id)
         .where(valid_order(Order), Order.ordered_at < period.end, frame.customers)  # type: ignore[operator]
-        .where(Order.ordered_at >= period.start)  # type: ignore[operator]
+        .where(Order.ordered_at >= start)  # type: ignore[operator]
         .group_by(Order.currency)
         .order_by(func.count().desc())
     )
