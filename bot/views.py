@@ -8,8 +8,8 @@ from bot.actions import FindResult, LogResult, ReminderView, TodayResult
 from bot.context import Context
 from bot.events import Button, Reply, Table
 from bot.i18n import format_day, format_money
+from bot.tier_view import describe_tier
 from crm_core.card import CustomerCard
-from crm_core.feedback import CHURN_RISK
 from crm_core.search import SearchHit
 
 
@@ -76,8 +76,8 @@ def card_reply(ctx: Context, card: CustomerCard) -> Reply:
     add("card_hobbies", ", ".join(card.hobbies))
     add("card_owner", card.owner)
     add("card_stage", ctx.t(f"stage_{card.stage}"))
-    add("card_tier", f"{card.tier} ({card.tier_reason})" if card.tier_reason else card.tier)
-    add("card_risk", ctx.t("risk_churn_risk") if card.risk == CHURN_RISK else card.risk)
+    add("card_tier", describe_tier(ctx.lang, card.tier, card.tier_reason))
+    add("card_risk", ctx.t(f"risk_{card.risk}") if card.risk else None)
     if card.do_not_contact:
         lines.append("⛔ " + ctx.t("card_dnc"))
     currency = card.recent_orders[0].currency if card.recent_orders else "CNY"

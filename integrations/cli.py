@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -15,14 +16,18 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedCo
 from rich.table import Table
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Assistant
+from bot.events import Incoming
 from bot.i18n import t
 from bot.import_report import report_json, report_text
+from bot.render import render_text
 from bot.scheduler import CareScheduler
 from crm_core import staff as staff_service
 from crm_core.access import Actor
+from crm_core.analytics.tiers import recompute_tiers
+from crm_core.clock import utcnow
 from crm_core.db import make_engine, make_session_factory, refresh_planner_stats
 from crm_core.demo import load_demo
 from crm_core.errors import CrmError
@@ -30,10 +35,10 @@ from crm_core.io.exporter import export_file
 from crm_core.io.headers import Kind, MappingFile
 from crm_core.io.importer import ImportOptions, import_file
 from crm_core.migrate import upgrade
-from crm_core.models import Customer, Role, Staff
+from crm_core.models import Channel, Customer, Role, Staff
 from crm_core.settings import get_settings
 from integrations.care_cli import care_app, digest_command
-from integrations.console import ConsoleChat, ConsoleOutbox
+from integrations.console import ConsoleChat, ConsoleOutbox, reply_as_json
 from integrations.runner import Runner, Service, build_front_doors, serve
 
 app = typer.Typer(help="crm-assistant: a chat-first CRM assistant.", no_args_is_help=True)
@@ -106,6 +111,8 @@ def demo(
         summary = await load_demo(engine, customers=customers, seed=seed)
         await refresh_planner_stats(engine)
         console.print(f"Demo data loaded: {summary}")
+        tiers = await recompute_tiers(make_session_factory(engine), utcnow())
+        console.print(f"Customer tiers computed: {tiers.tiers}")
 
     _run(work)
 
@@ -288,6 +295,37 @@ def import_(
     _run(work)
 
 
+@app.command()
+def report(
+    question: str,
+    as_: Annotated[str | None, typer.Option("--as", help="Staff name or id.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    chart: Annotated[
+        Path | None, typer.Option(help="Also write the chart PNG to this file.")
+    ] = None,
+) -> None:
+    """Answer a question about the numbers, as a staff member sees them."""
+
+    async def work(engine: AsyncEngine) -> None:
+        staff = await _staff_for_chat(engine, as_)
+        assistant = Assistant(make_session_factory(engine))
+        replies = await assistant.handle(
+            Incoming(
+                channel=Channel.CONSOLE.value,
+                message_id=uuid.uuid4().hex,
+                sender_id=staff.name,
+                chat_id="cli",
+                text=f"/report {question}",
+            )
+        )
+        for reply in replies:
+            print(reply_as_json(reply, staff.timezone) if json_output else render_text(reply))
+            if chart is not None and reply.image:
+                chart.write_bytes(reply.image)
+
+    _run(work)
+
+
 @app.command("export")
 def export(
     file: Annotated[Path, typer.Argument(dir_okay=False, help="FILE.csv or FILE.xlsx.")],
@@ -312,5 +350,37 @@ def export(
         for kind, count in counts.items():
             kind_name = t(actor.language, f"import_kind_{kind}")
             console.print(t(actor.language, "export_done", count=count, kind=kind_name, file=file))
+
+    _run(work)
+
+
+@app.command()
+def tiers(
+    recompute: Annotated[
+        bool, typer.Option("--recompute", help="Recompute every customer's tier and risk now.")
+    ] = False,
+) -> None:
+    """Show how many customers are in each tier; --recompute runs the daily job now."""
+
+    async def work(engine: AsyncEngine) -> None:
+        sessions = make_session_factory(engine)
+        if recompute:
+            run = await recompute_tiers(sessions, utcnow())
+            console.print(
+                f"Recomputed {run.customers} customers in {run.seconds:.1f} s "
+                f"({run.changed} changed)."
+            )
+        async with sessions() as session:
+            rows = (
+                await session.exec(
+                    select(Customer.tier, func.count())
+                    .where(col(Customer.deleted_at).is_(None))
+                    .group_by(Customer.tier)
+                )
+            ).all()
+        table = Table("tier", "customers")
+        for tier, count in sorted(rows, key=lambda r: -r[1]):
+            table.add_row(tier or "(none)", str(count))
+        console.print(table)
 
     _run(work)

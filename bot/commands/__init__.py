@@ -1,3 +1,12 @@
 """Command modules register their handlers and buttons when imported (at start-up)."""
 
-from bot.commands import care, draft, handlers, importing, subscribe, summary, usage  # noqa: F401
+from bot.commands import (  # noqa: F401
+    care,
+    draft,
+    handlers,
+    importing,
+    report,
+    subscribe,
+    summary,
+    usage,
+)

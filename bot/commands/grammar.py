@@ -24,6 +24,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "draft": ("draft", "草拟"),
     "usage": ("usage", "用量"),
     "subscribe": ("subscribe", "订阅"),
+    "report": ("report", "报表", "报告"),
+    "pin": ("pin", "置顶", "定时报表"),
+    "segment": ("segment", "分群"),
 }
 _BY_ALIAS = {alias.casefold(): name for name, aliases in ALIASES.items() for alias in aliases}
 _COMMAND = re.compile(r"^[/／](?P<word>[^\s@:：]+)(@\S+)?[\s:：]*(?P<rest>.*)$", re.DOTALL)

@@ -15,7 +15,10 @@ from crm_core.models.interaction import Interaction, InteractionKind
 from crm_core.models.llm import LlmToolCall, LlmUsage
 from crm_core.models.order import Order, OrderItem, PaymentStatus, Product
 from crm_core.models.reminder import DeliveryState, Reminder, ReminderSource, ReminderStatus
+from crm_core.models.report_indexes import REPORT_INDEXES
+from crm_core.models.report_pin import Cadence, ReportPin
 from crm_core.models.schedule import ScheduledRun
+from crm_core.models.segment import Segment
 from crm_core.models.staff import Channel, InviteCode, Role, Staff, StaffIdentity, Team
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "LlmUsage",
     "MessageDraft",
     "AuditEntry",
+    "Cadence",
     "Channel",
     "ConversationState",
     "Customer",
@@ -47,12 +51,15 @@ __all__ = [
     "OrderItem",
     "PaymentStatus",
     "Product",
+    "REPORT_INDEXES",
     "Reminder",
     "ReminderSource",
     "ReminderStatus",
+    "ReportPin",
     "Role",
     "ScheduledRun",
     "SearchKind",
+    "Segment",
     "Staff",
     "StaffIdentity",
     "Stage",
