@@ -6,7 +6,9 @@ misfire grace. Each tick does work that is claimed in the database, so any numbe
 processes may tick side by side:
 - reminders: claimed row by row (bot/reminder_delivery.py), every DISPATCH_EVERY;
 - team lists and summaries: a (job, team, local date) row (bot/daily_runs.py);
-- the care-rule scan: a (care_scan, all, UTC date) row, so one process scans a day.
+- the care-rule scan: a (care_scan, all, UTC date) row, so one process scans a day;
+- tiers, churn risk and planner statistics: a (tiers, all, UTC date) row, once a day;
+- pinned reports: each pin claimed by its next due time (bot/report_pins.py).
 On start one tick runs at once: that is the catch-up after downtime.
 """
 
@@ -18,13 +20,16 @@ from datetime import timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.daily_runs import TeamLists, claim_run, finish_run
-from bot.delivery import Outbox
+from bot.delivery import DeliveryError, Outbox
 from bot.reminder_delivery import DispatchResult, ReminderDispatcher
+from bot.report_pins import due_pin_deliveries
 from crm_core import care_rules
+from crm_core.analytics.tiers import recompute_tiers
 from crm_core.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,7 @@ log = logging.getLogger(__name__)
 DISPATCH_EVERY = timedelta(seconds=30)
 LISTS_EVERY = timedelta(seconds=60)
 SCAN_EVERY = timedelta(minutes=10)
+PINS_EVERY = timedelta(seconds=60)
 
 
 class CareScheduler:
@@ -48,6 +54,7 @@ class CareScheduler:
         self.sessions = sessions
         self.reminders = ReminderDispatcher(sessions, outboxes, grace=grace)
         self.lists = TeamLists(sessions, outboxes, grace=grace)
+        self.outboxes = outboxes
         self._scheduler: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
@@ -63,6 +70,8 @@ class CareScheduler:
             ("care:scan", self.scan_once_a_day, SCAN_EVERY),
             ("care:reminders", self.dispatch_reminders, DISPATCH_EVERY),
             ("care:lists", self.send_lists, LISTS_EVERY),
+            ("analytics:daily", self.analytics_once_a_day, SCAN_EVERY),
+            ("reports:pins", self.post_pinned_reports, PINS_EVERY),
         ):
             scheduler.add_job(
                 func,
@@ -85,6 +94,8 @@ class CareScheduler:
         await self.scan_once_a_day()
         await self.dispatch_reminders()
         await self.send_lists()
+        await self.analytics_once_a_day()
+        await self.post_pinned_reports()
 
     async def scan_once_a_day(self) -> care_rules.ScanResult | None:
         now = utcnow()
@@ -110,3 +121,42 @@ class CareScheduler:
 
     async def send_lists(self) -> int:
         return await self.lists.send_due()
+
+    async def analytics_once_a_day(self) -> bool:
+        """Recompute tiers and churn risk, and refresh the planner's statistics (SQLite picks
+        the search-key index over the owner index only when it has them)."""
+        now = utcnow()
+        run = await claim_run(self.sessions, "tiers", "all", now.date(), now)
+        if run is None:
+            return False
+        try:
+            tiers = await recompute_tiers(self.sessions, now)
+            async with self.sessions() as session, session.begin():
+                await session.exec(text("ANALYZE"))  # type: ignore[call-overload]
+        except Exception as error:
+            log.exception("daily tiers failed")
+            await finish_run(self.sessions, run, error=repr(error), wait=timedelta(minutes=10))
+            return False
+        detail = f"{tiers.customers} customers, {tiers.changed} changed"
+        log.info("tiers: %s in %.1f s", detail, tiers.seconds)
+        await finish_run(self.sessions, run, detail=detail)
+        return True
+
+    async def post_pinned_reports(self) -> int:
+        """Post each due pinned report to its team channel; a pin is claimed before it is
+        rendered, so a failed post is skipped (and logged) rather than repeated."""
+        posted = 0
+        for delivery in await due_pin_deliveries(self.sessions, utcnow()):
+            channel, _, chat_id = (delivery.destination or "").partition(":")
+            outbox = self.outboxes.get(channel)
+            if outbox is None or not chat_id:
+                log.warning(
+                    "pinned report %s has nowhere to go (%s)", delivery.pin_id, delivery.destination
+                )
+                continue
+            try:
+                await outbox.send(chat_id, delivery.reply)
+                posted += 1
+            except DeliveryError:
+                log.exception("pinned report %s could not be posted", delivery.pin_id)
+        return posted

@@ -34,7 +34,8 @@ from crm_core.analytics.catalogue import RiskLevel, Tier
 from crm_core.analytics.churn import rhythm, risk_level, store_gap
 from crm_core.analytics.segments import valid_order
 from crm_core.analytics.sql import execute, stream
-from crm_core.models import Customer, Order
+from crm_core.feedback import CHURN_RISK, NEGATIVE_SCORE
+from crm_core.models import Customer, Feedback, FeedbackKind, Order
 
 DORMANT_DAYS = 365
 NEW_DAYS = 90
@@ -176,6 +177,24 @@ def assess_all(histories: dict[int, CustomerHistory], now: datetime) -> dict[int
     return {cid: assess(h, now, ranked, gap) for cid, h in histories.items()}
 
 
+# Negative feedback this recent keeps a customer at churn risk whatever their buying rhythm
+# says (crm_core.feedback flags it when the feedback arrives; the daily run must not undo it).
+NEGATIVE_FEEDBACK_WINDOW = timedelta(days=30)
+
+
+async def _flagged_by_feedback(session: AsyncSession, now: datetime) -> set[int]:
+    negative = col(Feedback.kind).in_([FeedbackKind.COMPLAINT, FeedbackKind.RETURN]) | (
+        col(Feedback.score) <= NEGATIVE_SCORE
+    )
+    stmt = (
+        select(Feedback.customer_id)
+        .where(col(Feedback.deleted_at).is_(None), negative)
+        .where(Feedback.created_at >= now - NEGATIVE_FEEDBACK_WINDOW)
+        .distinct()
+    )
+    return set((await session.exec(stmt)).all())
+
+
 async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datetime) -> TierRun:
     """Recompute every customer's tier, reason and churn risk as of `now` (the daily job).
 
@@ -192,6 +211,7 @@ async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datet
                 ),
             )
         ).all()
+        flagged = await _flagged_by_feedback(session, now)
     assessed = assess_all(histories, now)
     counts: dict[str, int] = defaultdict(int)
     changes = []
@@ -201,7 +221,7 @@ async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datet
         new = (
             a.tier.value if a.tier else None,
             a.reason.model_dump_json() if a.reason else None,
-            a.risk.value if a.risk else None,
+            CHURN_RISK if cid in flagged else (a.risk.value if a.risk else None),
         )
         if new != (tier, reason, risk):
             changes.append({"cid": cid, "tier": new[0], "tier_reason": new[1], "risk": new[2]})

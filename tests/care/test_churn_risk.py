@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
+import time_machine
 from sqlmodel import select
 
 from bot.app import Assistant
 from bot.digest import build_digest, render_digest
 from bot.events import Incoming
+from bot.scheduler import CareScheduler
+from crm_core.analytics.tiers import recompute_tiers
 from crm_core.clock import utcnow
 from crm_core.feedback import CHURN_RISK
 from crm_core.models import Customer, Team
@@ -53,3 +57,36 @@ async def test_a_detractor_score_alone_counts_and_the_english_card_says_so(sessi
     await say(assistant, "Tom", "/feedback Jane Smith 5")
     [card] = await say(assistant, "Tom", "/card Jane Smith")
     assert "churn risk (negative feedback)" in card.text
+
+
+async def test_the_daily_tier_run_keeps_the_feedback_flag_for_30_days(sessions, staffing):
+
+
+
+    assistant = Assistant(sessions)
+    await say(assistant, "李娜", "/新建 张伟 13800138000")
+    await say(assistant, "李娜", "/订单 张伟 1200")
+    await say(assistant, "李娜", "/反馈 张伟 2: 质量很差")
+
+    async def risk() -> str | None:
+        async with sessions() as session:
+            return (await session.exec(select(Customer.risk))).one()
+
+    await recompute_tiers(sessions, utcnow())
+    assert await risk() == CHURN_RISK
+    with time_machine.travel(utcnow() + timedelta(days=31), tick=False):
+        await recompute_tiers(sessions, utcnow())
+    assert await risk() != CHURN_RISK
+
+
+async def test_the_scheduler_recomputes_tiers_once_a_day(sessions, staffing):
+    assistant = Assistant(sessions)
+    await say(assistant, "李娜", "/新建 张伟 13800138000")
+    await say(assistant, "李娜", "/反馈 张伟 2: 质量很差")
+    async with sessions() as session, session.begin():
+        (await session.exec(select(Customer))).one().risk = None  # as if flagged elsewhere
+    scheduler = CareScheduler(sessions, {})
+    assert await scheduler.analytics_once_a_day() is True
+    assert await scheduler.analytics_once_a_day() is False  # claimed for today
+    async with sessions() as session:
+        assert (await session.exec(select(Customer.risk))).one() == CHURN_RISK

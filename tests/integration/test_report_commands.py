@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from care.helpers import RecordingOutbox
 from report_shop import NOW, SH, build_shop
 from typer.testing import CliRunner
 
 from bot.app import Assistant
 from bot.events import Incoming, Reply
 from bot.report_pins import due_pin_deliveries
+from bot.scheduler import CareScheduler
 from crm_core.analytics.tiers import recompute_tiers
 from crm_core.clock import utcnow
 from crm_core.models import Team
@@ -174,3 +176,22 @@ async def test_cli_report_json(engine, sessions, staffing, shop, tmp_path):
     assert body["data"]["totals"] == ["1250.00"]
     assert body["text"].startswith("上个月销售额：¥1,250.00")
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_the_scheduler_posts_a_pinned_report_to_the_team_channel_once(
+    assistant, sessions, staffing, shop, frozen
+):
+    async with sessions() as session, session.begin():
+        team = await session.get(Team, staffing.manager.team_id)
+        team.digest_channel = "slack:C1"
+        session.add(team)
+    await say(assistant, "王经理", "/置顶 每周 各销售本月销售额")
+    slack = RecordingOutbox("slack")
+    scheduler = CareScheduler(sessions, {"slack": slack})
+    assert await scheduler.post_pinned_reports() == 0
+    frozen.move_to(datetime(2026, 11, 30, 9, 0, tzinfo=SH))
+    assert await scheduler.post_pinned_reports() == 1
+    assert await scheduler.post_pinned_reports() == 0
+    [(chat, reply)] = slack.sent
+    assert chat == "C1" and reply.text.startswith("📌 各销售本月销售额")
+    assert reply.image is not None
