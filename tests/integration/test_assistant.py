@@ -267,3 +267,9 @@ async def test_a_birthday_without_a_year_shows_month_and_day(assistant, staffing
     await say(assistant, "李娜", "/新建 王芳 13912345678 生日=5月12日")
     [card] = await say(assistant, "李娜", "/客户 王芳")
     assert "生日: 5月12日" in card.text and "1904" not in card.text
+
+
+async def test_help_lists_every_features_commands(assistant, staffing):
+    [zh] = await say(assistant, "李娜", "/帮助")
+    for command in ("/查", "/报表", "/订阅", "/草拟", "/总结"):
+        assert command in zh.text, command
