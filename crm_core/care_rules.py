@@ -157,13 +157,16 @@ def _row(touch: Touch, setup: _TeamSetup, held: str | None, now: datetime) -> di
     }
 
 
-def _insert_ignoring_duplicates(dialect: str, rows: list[dict[str, Any]]) -> Any:
-    """INSERT … ON CONFLICT (cause_key) DO NOTHING: two scans racing make each reminder once."""
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (cause_key) DO NOTHING: two scans racing make each reminder once.
+
+    Executed with a list of rows (executemany): compiled once and sent in batches, where a
+    multi-row `.values(rows)` would be compiled afresh for every chunk (9 s per 20k rows).
+    """
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Reminder.__table__  # type: ignore[attr-defined]
     return (
         make(table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["cause_key"])
         .returning(table.c.id, table.c.kind, table.c.status)
     )
@@ -223,13 +226,14 @@ async def _apply(
         row = _row(touch, setup, held, now)
         if row is not None:
             rows.append(row)
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    if not rows:
+        return []
+    conn = await session.connection()
+    inserted = await conn.execute(_insert_ignoring_duplicates(conn.dialect.name), rows)
     ids = []
-    for i in range(0, len(rows), _CHUNK):
-        inserted = await session.exec(_insert_ignoring_duplicates(dialect, rows[i : i + _CHUNK]))  # type: ignore[call-overload]
-        for rid, kind, status in inserted.all():
-            ids.append(rid)
-            (result.held if status == ReminderStatus.HELD else result.created)[kind] += 1
+    for rid, kind, status in inserted.all():
+        ids.append(rid)
+        (result.held if status == ReminderStatus.HELD else result.created)[kind] += 1
     return ids
 
 
