@@ -12,6 +12,8 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option marking a unit of work that only reads (see read_only_sessions).
+READ_ONLY = "crm_read_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -46,11 +48,30 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only unit of work needs no write lock: a deferred BEGIN reads one WAL
+        # snapshot while writers carry on (and it never waits for them).
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def read_only_sessions(
+    factory: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the same engine (and pool) for units of work that only read.
+
+    On SQLite their transactions begin deferred instead of IMMEDIATE, so a long read (the
+    care scan) or a busy stream of searches never queues behind, or blocks, the writers. A
+    write through such a session is a bug: SQLite may then answer "database is locked" at
+    once instead of waiting. PostgreSQL ignores the option.
+    """
+    bind = factory.kw["bind"]
+    return async_sessionmaker(
+        bind.execution_options(**{READ_ONLY: True}), class_=AsyncSession, expire_on_commit=False
+    )
 
 
 @asynccontextmanager
