@@ -80,7 +80,7 @@ class FindResult(BaseModel):
 @action("find_customers", writes=False)
 async def find_customers(ctx: Context, args: FindArgs) -> FindResult:
     """Find customers by name, pinyin, initials, phone, e-mail, company or tag."""
-    async with ctx.transaction() as session:
+    async with ctx.reading() as session:
         hits = await search.search_customers(
             session=session, actor=ctx.actor, query=args.query, limit=args.limit
         )
@@ -94,7 +94,7 @@ class CustomerRef(BaseModel):
 @action("show_card", writes=False)
 async def show_card(ctx: Context, args: CustomerRef) -> CustomerCard:
     """The 360° card of one customer: contacts, purchases, open tasks, feedback, tier, risk."""
-    async with ctx.transaction() as session:
+    async with ctx.reading() as session:
         return await customer_card(session=session, actor=ctx.actor, customer_id=args.customer_id)
 
 

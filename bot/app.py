@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select, update
@@ -22,12 +23,14 @@ from bot.llm import Llm
 from bot.when import EXAMPLES_EN, EXAMPLES_ZH
 from crm_core.access import Actor
 from crm_core.clock import utcnow
+from crm_core.db import single_statement_sessions
 from crm_core.errors import CrmError
 from crm_core.models import Channel, InboxMessage, InboxStatus, Staff
 from crm_core.settings import get_settings
 from crm_core.staff import link_by_email, redeem_invite, staff_for_identity
 
 log = logging.getLogger(__name__)
+_INBOX = InboxMessage.__table__  # type: ignore[attr-defined]
 
 
 class Assistant:
@@ -104,17 +107,19 @@ class Assistant:
             text=incoming.text,
             payload=incoming.model_dump(mode="json"),
         )
+        # A Core INSERT (the ORM unit of work cost more than the insert itself), committed by
+        # itself on SQLite; the sender lookup after it needs no transaction of its own.
+        values = row.model_dump(exclude={"id"})
         try:
-            async with self.sessions() as session, session.begin():
-                session.add(row)
-                await session.flush()
+            async with single_statement_sessions(self.sessions)() as session, session.begin():
+                conn = await session.connection()
+                inserted = await conn.execute(insert(_INBOX), values)
                 staff = await staff_for_identity(
                     session, channel=incoming.channel, external_id=incoming.sender_id
                 )
         except IntegrityError:
             return None
-        assert row.id is not None
-        return row.id, staff
+        return inserted.inserted_primary_key[0], staff
 
     async def _process(self, inbox_id: int, incoming: Incoming, staff: Staff | None) -> list[Reply]:
         staff_id: int | None = None
@@ -146,12 +151,13 @@ class Assistant:
     async def _finish(
         self, inbox_id: int, status: InboxStatus, error: str | None, staff_id: int | None
     ) -> None:
+        # On the Core table: an ORM-enabled UPDATE would also sync the session (nothing here).
         stmt = (
-            update(InboxMessage)
-            .where(col(InboxMessage.id) == inbox_id)
+            update(_INBOX)
+            .where(_INBOX.c.id == inbox_id)
             .values(status=status, error=error, staff_id=staff_id, processed_at=utcnow())
         )
-        async with self.sessions() as session, session.begin():
+        async with single_statement_sessions(self.sessions)() as session, session.begin():
             await session.exec(stmt)
 
     async def _link_by_email(self, incoming: Incoming) -> Staff | None:

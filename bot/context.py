@@ -15,6 +15,7 @@ from bot.events import Incoming
 from bot.i18n import format_when, t
 from crm_core.access import Actor
 from crm_core.clock import local_now
+from crm_core.db import read_only_sessions
 
 if TYPE_CHECKING:
     from bot.llm import Llm
@@ -47,4 +48,11 @@ class Context:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One short unit of work; never held across slow calls (LLM, network)."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads: on SQLite it takes no write lock, so searches
+        neither wait for nor block the writers. Never write through it."""
+        async with read_only_sessions(self.sessions)() as session, session.begin():
             yield session

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from crm_core.care import candidates
+from crm_core.care.candidates import ScanBounds
 from crm_core.care.contact import TouchLedger, control
 from crm_core.care.policy import CUSTOMER_FACING, CareKind, CarePolicy, policy_of
 from crm_core.care.reasons import reason
@@ -32,11 +34,15 @@ from crm_core.care.rules import (
     RuleWindow,
     Touch,
     cadence_touch,
+    checkin_touches,
     date_touches,
     feedback_touches,
+    order_followups,
     order_touches,
+    winback_touch,
 )
 from crm_core.clock import utcnow
+from crm_core.db import read_only_sessions
 from crm_core.models import (
     Customer,
     Feedback,
@@ -157,13 +163,16 @@ def _row(touch: Touch, setup: _TeamSetup, held: str | None, now: datetime) -> di
     }
 
 
-def _insert_ignoring_duplicates(dialect: str, rows: list[dict[str, Any]]) -> Any:
-    """INSERT … ON CONFLICT (cause_key) DO NOTHING: two scans racing make each reminder once."""
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (cause_key) DO NOTHING: two scans racing make each reminder once.
+
+    Executed with a list of rows (executemany): compiled once and sent in batches, where a
+    multi-row `.values(rows)` would be compiled afresh for every chunk (9 s per 20k rows).
+    """
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Reminder.__table__  # type: ignore[attr-defined]
     return (
         make(table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["cause_key"])
         .returning(table.c.id, table.c.kind, table.c.status)
     )
@@ -223,13 +232,14 @@ async def _apply(
         row = _row(touch, setup, held, now)
         if row is not None:
             rows.append(row)
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    if not rows:
+        return []
+    conn = await session.connection()
+    inserted = await conn.execute(_insert_ignoring_duplicates(conn.dialect.name), rows)
     ids = []
-    for i in range(0, len(rows), _CHUNK):
-        inserted = await session.exec(_insert_ignoring_duplicates(dialect, rows[i : i + _CHUNK]))  # type: ignore[call-overload]
-        for rid, kind, status in inserted.all():
-            ids.append(rid)
-            (result.held if status == ReminderStatus.HELD else result.created)[kind] += 1
+    for rid, kind, status in inserted.all():
+        ids.append(rid)
+        (result.held if status == ReminderStatus.HELD else result.created)[kind] += 1
     return ids
 
 
@@ -243,24 +253,39 @@ async def _stream(conn: AsyncConnection, stmt: Any, size: int = 5000) -> Any:
             yield row
 
 
+async def _order_rows(conn: AsyncConnection, stmt: Any) -> Any:
+    """(customer id, that customer's OrderFacts oldest first) for each customer in `stmt`."""
+    current: int | None = None
+    bought: list[OrderFacts] = []
+    async for row in _stream(conn, stmt):
+        if row.customer_id != current:
+            if bought:
+                yield current, bought
+            current, bought = row.customer_id, []
+        bought.append(OrderFacts(row.id, row.ordered_at, row.payment_status, row.due_date))
+    if bought:
+        yield current, bought
+
+
 async def scan(
     sessions: async_sessionmaker[AsyncSession], *, now: datetime | None = None
 ) -> ScanResult:
     """Evaluate every rule for every customer; create what falls due before tomorrow ends.
 
-    Three streaming reads (customers, orders in customer order, complaints) feed the pure
-    rules; a median per customer is computed while the orders stream past.
+    Streaming reads (customers; the few orders each order rule can act on, chosen in SQL;
+    complaints) feed the pure rules in one read-only transaction, which on SQLite holds no
+    write lock; the new reminders are then written in one short transaction.
     """
     started = time.perf_counter()
     now = now or utcnow()
     result = ScanResult()
-    async with sessions() as session, session.begin():
+    touches: list[tuple[Touch, _TeamSetup]] = []
+    ledger = TouchLedger()
+    async with read_only_sessions(sessions)() as session, session.begin():
         setups = await _team_setups(session)
         windows = {tid: _window(s, now, SCAN_HORIZON) for tid, s in setups.items()}
         conn = await session.connection()
         customers: dict[int, CustomerFacts] = {}
-        touches: list[tuple[Touch, _TeamSetup]] = []
-        ledger = TouchLedger()
         alive = col(Customer.deleted_at).is_(None)
         async for row in _stream(conn, select(*_CUSTOMER_COLUMNS).where(alive)):
             c = _facts(row)
@@ -276,29 +301,32 @@ async def scan(
                 touches.append((touch, setup))
         result.customers = len(customers)
 
-        orders = (
-            select(
-                Order.customer_id, Order.id, Order.ordered_at, Order.payment_status, Order.due_date
-            )
-            .where(col(Order.deleted_at).is_(None))
-            .order_by(col(Order.customer_id), col(Order.ordered_at))
+        def of(customer_id: int) -> tuple[CustomerFacts, _TeamSetup, RuleWindow] | None:
+            c = customers.get(customer_id)
+            if c is None:
+                return None
+            return c, setups.get(c.team_id, setups[None]), windows.get(c.team_id, windows[None])
+
+        any_window = windows[None]
+        bounds = ScanBounds.of(
+            (s.policy for s in setups.values()), now, any_window.start, any_window.end
         )
-        current: int | None = None
-        bought: list[OrderFacts] = []
-
-        def flush() -> None:
-            c = customers.get(current) if current is not None else None
-            if c is not None and bought:
-                setup = setups.get(c.team_id, setups[None])
-                window = windows.get(c.team_id, windows[None])
-                touches.extend((t, setup) for t in order_touches(c, bought, window))
-
-        async for row in _stream(conn, orders):
-            if row.customer_id != current:
-                flush()
-                current, bought = row.customer_id, []
-            bought.append(OrderFacts(row.id, row.ordered_at, row.payment_status, row.due_date))
-        flush()
+        async for customer_id, bought in _order_rows(conn, candidates.first_orders(bounds)):
+            if (known := of(customer_id)) is not None:
+                c, setup, window = known
+                touches.extend((t, setup) for t in checkin_touches(c, bought[0], window))
+        async for customer_id, bought in _order_rows(conn, candidates.followup_orders(bounds)):
+            if (known := of(customer_id)) is not None:
+                c, setup, window = known
+                for order in bought:
+                    touches.extend((t, setup) for t in order_followups(c, order, window))
+        winback = candidates.winback_orders(bounds, conn.dialect.name)
+        async for customer_id, bought in _order_rows(conn, winback):
+            if (known := of(customer_id)) is not None:
+                c, setup, window = known
+                touch = winback_touch(c, bought, window) if window.on(CareKind.WINBACK) else None
+                if touch is not None:
+                    touches.append((touch, setup))
 
         oldest_resolution = now - GRACE - timedelta(days=400)
         complaints = select(
@@ -319,18 +347,16 @@ async def scan(
             ),
         )
         async for row in _stream(conn, complaints):
-            c = customers.get(row.customer_id)
-            if c is None:
+            if (known := of(row.customer_id)) is None:
                 continue
+            c, setup, window = known
             fb = FeedbackFacts(
                 row.id, row.created_at, row.resolved_at, row.status == FeedbackStatus.RESOLVED
             )
-            setup, window = (
-                setups.get(c.team_id, setups[None]),
-                windows.get(c.team_id, windows[None]),
-            )
             touches.extend((t, setup) for t in feedback_touches(c, fb, window))
 
+    # The cap's ledger and the duplicate check see what is committed by now.
+    async with sessions() as session, session.begin():
         reach = timedelta(days=max(s.policy.touch_window_days for s in setups.values()))
         await _planned_touches(
             session, ledger, since=now - GRACE - reach, until=now + SCAN_HORIZON + reach
@@ -372,7 +398,7 @@ async def after_order(session: AsyncSession, customer: Customer) -> list[int]:
     stmt = (
         select(Order.id, Order.ordered_at, Order.payment_status, Order.due_date)
         .where(Order.customer_id == customer.id, col(Order.deleted_at).is_(None))
-        .order_by(col(Order.ordered_at))
+        .order_by(col(Order.ordered_at), col(Order.id))
     )
     bought = [OrderFacts(*row) for row in (await session.exec(stmt)).all()]  # type: ignore[call-overload]
     touches = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -16,6 +17,10 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # reads (address space, not RAM) keep that from turning into one read() per page.
 SQLITE_CACHE_KIB = 65_536
 SQLITE_MMAP_BYTES = 1 << 30
+# Execution option marking a unit of work that only reads (see read_only_sessions).
+READ_ONLY = "crm_read_only"
+# Execution option for work made of statements that each stand alone (single_statement_sessions).
+SINGLE_STATEMENT = "crm_single_statement"
 
 
 def is_sqlite(url: str) -> bool:
@@ -52,11 +57,59 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only unit of work needs no write lock: a deferred BEGIN reads one WAL
+        # snapshot while writers carry on (and it never waits for them).
+        options = conn.get_execution_options()
+        if options.get(SINGLE_STATEMENT, False):
+            return  # autocommit: each statement is its own transaction
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def read_only_sessions(
+    factory: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the same engine (and pool) for units of work that only read.
+
+    On SQLite their transactions begin deferred instead of IMMEDIATE, so a long read (the
+    care scan) or a busy stream of searches never queues behind, or blocks, the writers. A
+    write through such a session is a bug: SQLite may then answer "database is locked" at
+    once instead of waiting. PostgreSQL ignores the option.
+    """
+    return _with_option(factory, READ_ONLY)
+
+
+def single_statement_sessions(
+    factory: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work whose every statement stands alone (one INSERT, one UPDATE).
+
+    On SQLite no BEGIN is sent: each statement commits by itself (and still waits for the
+    write lock as busy_timeout allows), which saves a BEGIN's round trips to aiosqlite's
+    thread on the per-message inbox writes. Statements that must commit together belong in
+    an ordinary session. PostgreSQL ignores the option.
+    """
+    return _with_option(factory, SINGLE_STATEMENT)
+
+
+def _with_option(
+    factory: async_sessionmaker[AsyncSession], option: str
+) -> async_sessionmaker[AsyncSession]:
+    cache = _DERIVED_FACTORIES.setdefault(option, WeakKeyDictionary())
+    derived = cache.get(factory)
+    if derived is None:
+        bind = factory.kw["bind"].execution_options(**{option: True})
+        derived = async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
+        cache[factory] = derived
+    return derived
+
+
+_DERIVED_FACTORIES: dict[
+    str, WeakKeyDictionary[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]]
+] = {}
 
 
 @asynccontextmanager

@@ -23,7 +23,7 @@ async def resolve_customer(ctx: Context, ref: str) -> int | Ambiguous:
     ref = ref.strip()
     if ref.startswith("#") and ref[1:].isdigit():
         return int(ref[1:])
-    async with ctx.transaction() as session:
+    async with ctx.reading() as session:
         hits = await search_customers(session=session, actor=ctx.actor, query=ref, limit=5)
     if not hits:
         raise NotFound("customer_not_found", ref=ref)

@@ -136,31 +136,41 @@ def order_touches(c: CustomerFacts, orders: list[OrderFacts], w: RuleWindow) -> 
     """
     if not orders:
         return
-    p = w.policy
-    first = orders[0]
-    due = w.days_after(first.ordered_at, p.checkin_days)
-    if w.on(CareKind.CHECKIN) and w.covers(due):
-        key = f"checkin:{first.id}"
-        yield Touch(CareKind.CHECKIN, c, due, key, {"days": p.checkin_days})
+    yield from checkin_touches(c, orders[0], w)
     for order in orders:
-        due = w.days_after(order.ordered_at, p.satisfaction_days)
-        if w.on(CareKind.SATISFACTION) and w.covers(due):
-            params = {"order": order.id, "days": p.satisfaction_days}
-            yield Touch(CareKind.SATISFACTION, c, due, f"satisfaction:{order.id}", params)
-        if (
-            w.on(CareKind.PAYMENT_OVERDUE)
-            and order.payment_status in (PaymentStatus.UNPAID, PaymentStatus.OVERDUE)
-            and order.due_date is not None
-            and order.due_date < w.today
-        ):
-            lapsed = w.at_remind_time(order.due_date + timedelta(days=1))
-            params = {"order": order.id, "due": order.due_date.isoformat()}
-            key = f"payment:{order.id}"
-            yield Touch(CareKind.PAYMENT_OVERDUE, c, w.condition_due(lapsed), key, params)
+        yield from order_followups(c, order, w)
     if w.on(CareKind.WINBACK):
         touch = winback_touch(c, orders, w)
         if touch is not None:
             yield touch
+
+
+def checkin_touches(c: CustomerFacts, first: OrderFacts, w: RuleWindow) -> Iterator[Touch]:
+    """A few days after the customer's first purchase: how is it going?"""
+    p = w.policy
+    due = w.days_after(first.ordered_at, p.checkin_days)
+    if w.on(CareKind.CHECKIN) and w.covers(due):
+        key = f"checkin:{first.id}"
+        yield Touch(CareKind.CHECKIN, c, due, key, {"days": p.checkin_days})
+
+
+def order_followups(c: CustomerFacts, order: OrderFacts, w: RuleWindow) -> Iterator[Touch]:
+    """Per order: ask about satisfaction; chase a payment past its due date."""
+    p = w.policy
+    due = w.days_after(order.ordered_at, p.satisfaction_days)
+    if w.on(CareKind.SATISFACTION) and w.covers(due):
+        params = {"order": order.id, "days": p.satisfaction_days}
+        yield Touch(CareKind.SATISFACTION, c, due, f"satisfaction:{order.id}", params)
+    if (
+        w.on(CareKind.PAYMENT_OVERDUE)
+        and order.payment_status in (PaymentStatus.UNPAID, PaymentStatus.OVERDUE)
+        and order.due_date is not None
+        and order.due_date < w.today
+    ):
+        lapsed = w.at_remind_time(order.due_date + timedelta(days=1))
+        params = {"order": order.id, "due": order.due_date.isoformat()}
+        key = f"payment:{order.id}"
+        yield Touch(CareKind.PAYMENT_OVERDUE, c, w.condition_due(lapsed), key, params)
 
 
 def winback_touch(c: CustomerFacts, orders: list[OrderFacts], w: RuleWindow) -> Touch | None:
