@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from bot import chat_state, drafting, llm_calls, tool_runs
 from bot.commands.handlers import HANDLERS
+from bot.commands.report import question_to_query
 from bot.context import Context
 from bot.events import Button, Reply
 from bot.i18n import format_when
@@ -56,9 +57,28 @@ async def answer_free_text(ctx: Context) -> list[Reply]:
     wanted = _SUMMARY_REQUEST.match(ctx.incoming.text or "")
     if wanted is not None:
         return await HANDLERS["summary"](ctx, wanted["rest"], None)
+    asked = await report_question(ctx, ctx.incoming.text or "")
+    if asked is not None:
+        return asked
     if ctx.llm is None:
         return [Reply(text=ctx.t("not_understood"))]
     return await run_turn(ctx, ctx.incoming.text or "")
+
+
+# A report question asked without /report ("上个月复购率多少?"): only text that reads as a
+# question is tried, so a log line that merely mentions orders or visits goes on to the model.
+_QUESTION_CUE = re.compile(
+    r"[?？]|多少|怎么样|如何|哪些|几个|趋势|排名|前\s*\d+|前十|"
+    r"\b(top\s*\d+|how (many|much)|what('s| is| was| were)|which|show me|trend)\b",
+    re.IGNORECASE,
+)
+
+
+async def report_question(ctx: Context, text: str) -> list[Reply] | None:
+    """The report for a numbers question the deterministic parser understands, else None."""
+    if not _QUESTION_CUE.search(text) or await question_to_query(ctx, text) is None:
+        return None
+    return await HANDLERS["report"](ctx, text, None)
 
 
 def system_prompt(ctx: Context) -> str:

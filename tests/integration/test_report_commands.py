@@ -195,3 +195,13 @@ async def test_the_scheduler_posts_a_pinned_report_to_the_team_channel_once(
     [(chat, reply)] = slack.sent
     assert chat == "C1" and reply.text.startswith("📌 各销售本月销售额")
     assert reply.image is not None
+
+
+async def test_a_numbers_question_without_a_command_gets_the_report(assistant, shop):
+    asked = await say(assistant, "王经理", "上个月复购率多少?")
+    assert asked.table is not None and "复购率" in asked.text
+    english = await say(assistant, "王经理", "top 10 customers by revenue this quarter")
+    assert english.table is not None
+    # A log line that mentions orders is not a question: no report, the usual hint.
+    logged = await say(assistant, "王经理", "客户说价格太高,订单可能延迟")
+    assert logged.table is None and "命令以斜杠开头" in logged.text
