@@ -1,5 +1,8 @@
 """Peak RSS of `crmbot run` idling on the console with a 100k-customer store.
 
+At start the scheduler catches up the day's work (care scan, tier recomputation, ANALYZE)
+unless another run claimed it today, so measure both a short and a long idle.
+
 Run: .venv/bin/python benchmarks/memory.py [--customers 100000] [--idle 5]
 """
 
@@ -54,12 +57,14 @@ def main() -> None:
         if proc.poll() is not None:
             raise SystemExit(f"crmbot run exited early with {proc.returncode}")
         peak, now = status_kb(proc.pid, "VmHWM"), status_kb(proc.pid, "VmRSS")
+        anon, mapped = status_kb(proc.pid, "RssAnon"), status_kb(proc.pid, "RssFile")
     finally:
         proc.stdin.close()
         proc.wait(timeout=10)
     print(
         f"crmbot run idle with {args.customers:,} customers (SQLite): "
-        f"peak RSS {peak / 1024:.1f} MiB, RSS now {now / 1024:.1f} MiB"
+        f"peak RSS {peak / 1024:.1f} MiB, RSS now {now / 1024:.1f} MiB "
+        f"(anonymous {anon / 1024:.1f} MiB, file-backed incl. SQLite mmap {mapped / 1024:.1f} MiB)"
     )
 
 
