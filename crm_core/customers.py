@@ -51,6 +51,10 @@ class CustomerFields(BaseModel):
     custom_fields: dict[str, Any] | None = None
 
 
+# The profile a person (or an import, or an export) reads and writes, in one place.
+PROFILE_FIELDS: tuple[str, ...] = tuple(CustomerFields.model_fields)
+
+
 class CustomerCreate(CustomerFields):
     name: str = Field(min_length=1, max_length=200)
     owner_id: int | None = None

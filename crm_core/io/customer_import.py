@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_core.access import Actor, customer_scope
 from crm_core.clock import utcnow
-from crm_core.customers import name_pinyin
+from crm_core.customers import PROFILE_FIELDS, name_pinyin
 from crm_core.io.duplicates import DuplicateIndex, Person, name_form
 from crm_core.io.report import FieldConflict, ImportReport, PossibleDuplicate
 from crm_core.io.rows import LIST_FIELDS, CustomerDraft
@@ -41,30 +41,7 @@ from crm_core.normalize import fold, has_cjk, split_words
 
 KIND = "customers"
 # Columns an import may set; the rest (tier, risk, activity times) belong to other features.
-COLUMNS = (
-    "name",
-    "company",
-    "title",
-    "phones",
-    "emails",
-    "wechat_id",
-    "preferred_channel",
-    "preferred_contact_time",
-    "language",
-    "source",
-    "birthday",
-    "anniversary",
-    "hobbies",
-    "tags",
-    "city",
-    "region",
-    "stage",
-    "do_not_contact",
-    "notes",
-    "custom_fields",
-    "owner_id",
-    "team_id",
-)
+COLUMNS = ("name", *PROFILE_FIELDS, "owner_id", "team_id")
 
 
 @dataclass

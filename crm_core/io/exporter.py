@@ -22,33 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core.access import Actor, customer_scope
+from crm_core.customers import PROFILE_FIELDS
 from crm_core.errors import InvalidInput
 from crm_core.io.headers import Kind, custom_header
 from crm_core.io.store import table
 from crm_core.models import Customer, Feedback, Interaction, Order, OrderItem, Staff
 
 PAGE = 1000
+# Custom fields follow as their own columns (see custom_header).
 CUSTOMER_COLUMNS = [
     "name",
-    "company",
-    "title",
-    "phones",
-    "emails",
-    "wechat_id",
-    "preferred_channel",
-    "preferred_contact_time",
-    "language",
-    "source",
-    "birthday",
-    "anniversary",
-    "hobbies",
-    "tags",
-    "city",
-    "region",
+    *(f for f in PROFILE_FIELDS if f != "custom_fields"),
     "owner",
-    "stage",
-    "do_not_contact",
-    "notes",
     "created_at",
 ]
 REF_COLUMNS = ["customer", "customer_phone", "customer_email", "customer_company"]
