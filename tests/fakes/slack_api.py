@@ -11,24 +11,18 @@ import hmac
 import itertools
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
+from fakes.recording import Call, RecordedCalls
+
 TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 BOT_USER_ID = "UBOT"
-
-
-@dataclass
-class Call:
-    method: str
-    params: dict[str, Any]
-    at: float = field(default_factory=time.monotonic)
-    status: int = 200
 
 
 @dataclass
@@ -37,7 +31,9 @@ class Failure:
     retry_after: int | None = None
 
 
-class FakeSlackApi:
+class FakeSlackApi(RecordedCalls):
+    default_method = "chat.postMessage"
+
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.calls: list[Call] = []
@@ -95,36 +91,6 @@ class FakeSlackApi:
         self.failures.setdefault(method, []).extend(
             Failure(status, retry_after if status == 429 else None) for _ in range(times)
         )
-
-    def sent(self, method: str = "chat.postMessage", **match: Any) -> list[Call]:
-        return [
-            c
-            for c in self.calls
-            if c.method == method
-            and c.status == 200
-            and all(str(c.params.get(k)) == str(v) for k, v in match.items())
-        ]
-
-    async def wait_for(
-        self,
-        method: str = "chat.postMessage",
-        count: int = 1,
-        *,
-        timeout: float = 10.0,
-        **match: Any,
-    ) -> list[Call]:
-        """Poll the recorded calls until `count` of them arrived (bounded wait)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.sent(method, **match)
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{method} {match}: {len(found)} of {count} after {timeout}s; calls: "
-                    f"{[(c.method, c.status, c.params.get('text')) for c in self.calls]}"
-                )
-            await asyncio.sleep(0.01)
 
     # --- endpoints ---
 

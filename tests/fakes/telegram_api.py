@@ -10,10 +10,12 @@ import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from fakes.recording import Call, RecordedCalls
 
 TOKEN = "123456:TEST-TOKEN"
 BOT_USER = {"id": 777, "is_bot": True, "first_name": "CRM", "username": "crm_test_bot"}
@@ -32,21 +34,15 @@ _JSON_FIELDS = {
 
 
 @dataclass
-class Call:
-    method: str
-    params: dict[str, Any]
-    at: float = field(default_factory=time.monotonic)
-    status: int = 200
-
-
-@dataclass
 class Failure:
     status: int
     retry_after: int | None = None
     chat_id: int | None = None  # only calls to this chat fail
 
 
-class FakeTelegramApi:
+class FakeTelegramApi(RecordedCalls):
+    default_method = "sendMessage"
+
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.calls: list[Call] = []
@@ -118,32 +114,6 @@ class FakeTelegramApi:
         self.failures.setdefault(method, []).extend(
             Failure(status, retry_after if status == 429 else None, chat_id) for _ in range(times)
         )
-
-    def sent(self, method: str = "sendMessage", **match: Any) -> list[Call]:
-        """Successful calls of `method` whose params match (compared as strings)."""
-        return [
-            c
-            for c in self.calls
-            if c.method == method
-            and c.status == 200
-            and all(str(c.params.get(k)) == str(v) for k, v in match.items())
-        ]
-
-    async def wait_for(
-        self, method: str = "sendMessage", count: int = 1, *, timeout: float = 10.0, **match: Any
-    ) -> list[Call]:
-        """Poll the recorded calls until `count` of them arrived (bounded wait)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.sent(method, **match)
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{method} {match}: {len(found)} of {count} calls after {timeout}s; "
-                    f"calls: {[(c.method, c.status, c.params.get('text')) for c in self.calls]}"
-                )
-            await asyncio.sleep(0.01)
 
     def texts(self, chat_id: int | str | None = None) -> list[str]:
         match = {} if chat_id is None else {"chat_id": chat_id}
