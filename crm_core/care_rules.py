@@ -117,20 +117,28 @@ _CUSTOMER_COLUMNS = (
 )
 
 
-async def _team_setups(session: AsyncSession) -> dict[int | None, _TeamSetup]:
+async def _team_setups(
+    session: AsyncSession, *, only_team: int | None = None
+) -> dict[int | None, _TeamSetup]:
+    """Every team's policy, zone, language and manager (the scan); with `only_team`, just
+    that team's (an event about one customer), plus the defaults under None."""
     settings = get_settings()
     managers: dict[int | None, int] = {}
-    rows = await session.exec(
+    manager_stmt = (
         select(Staff.team_id, Staff.id)  # type: ignore[call-overload]
         .where(Staff.role == Role.MANAGER, col(Staff.active))
         .order_by(col(Staff.id))
     )
-    for team_id, staff_id in rows.all():
+    team_stmt = select(Team)
+    if only_team is not None:
+        manager_stmt = manager_stmt.where(Staff.team_id == only_team)
+        team_stmt = team_stmt.where(Team.id == only_team)
+    for team_id, staff_id in (await session.exec(manager_stmt)).all():
         managers.setdefault(team_id, staff_id)
     setups: dict[int | None, _TeamSetup] = {
         None: _TeamSetup(CarePolicy(), settings.timezone, settings.language, None)
     }
-    for team in (await session.exec(select(Team))).scalars().all():  # type: ignore[attr-defined]
+    for team in (await session.exec(team_stmt)).scalars().all():  # type: ignore[attr-defined]
         setups[team.id] = _TeamSetup(
             policy_of(team), team.timezone, team.language, managers.get(team.id)
         )
@@ -372,7 +380,7 @@ async def scan(
 async def _one_customer(
     session: AsyncSession, customer: Customer, now: datetime
 ) -> tuple[CustomerFacts, _TeamSetup, RuleWindow, TouchLedger]:
-    setups = await _team_setups(session)
+    setups = await _team_setups(session, only_team=customer.team_id)
     setup = setups.get(customer.team_id, setups[None])
     facts = _facts(customer)
     ledger = TouchLedger()
