@@ -239,7 +239,7 @@ async def test_a_crash_after_storing_is_replayed_once(assistant, sessions, staff
         channel="console", message_id="u-9", sender_id="李娜", chat_id="c", text="/记录 张伟: 电话"
     )
     # The front door stored the message and the process died before handling it.
-    assert await assistant._store(incoming) is not None
+    assert await assistant.accept(incoming) is not None
     restarted = Assistant(sessions)
     replayed = await restarted.replay_unprocessed()
     assert len(replayed) == 1
