@@ -68,7 +68,7 @@ def actions_for(role: Role) -> list[Action]:
 
 
 class FindArgs(BaseModel):
-    query: str = Field(min_length=1, description="name, pinyin, phone, e-mail, company or tag")
+    query: str = Field(min_length=1)
     limit: int = Field(default=10, ge=1, le=50)
 
 

@@ -22,12 +22,13 @@ from pydantic import BaseModel
 
 from bot import chat_state, drafting, llm_calls, tool_runs
 from bot.commands.handlers import HANDLERS
-from bot.commands.report import question_to_query
+from bot.commands.report import answer_reply
 from bot.context import Context
 from bot.events import Button, Reply
 from bot.i18n import format_when
 from bot.llm import LlmUnavailable, Message, ToolCall
 from bot.nlu_views import combine, render
+from bot.report_questions import question_to_query
 from bot.sanitize import clean_model_text
 from bot.templates import render as render_template
 from bot.tools import InvalidArguments, Tool, Unresolved, prepare, tools_for
@@ -39,6 +40,7 @@ MAX_ROUNDS = 4
 RESULT_LIMIT = 6000  # characters of one tool result sent back to the model
 # Actions whose answer goes straight to the person (the model only picked them).
 TERMINAL = frozenset({"summarise_feedback", "draft_message"})
+ASK_REPORT = "ask_report"  # terminal too: the report's own reply, table and chart
 PENDING = "nlu"  # chat-state key of calls waiting for a customer choice
 
 
@@ -57,12 +59,12 @@ async def answer_free_text(ctx: Context) -> list[Reply]:
     wanted = _SUMMARY_REQUEST.match(ctx.incoming.text or "")
     if wanted is not None:
         return await HANDLERS["summary"](ctx, wanted["rest"], None)
+    if ctx.llm is not None:  # the model routes numbers questions itself (ask_report)
+        return await run_turn(ctx, ctx.incoming.text or "")
     asked = await report_question(ctx, ctx.incoming.text or "")
     if asked is not None:
         return asked
-    if ctx.llm is None:
-        return [Reply(text=ctx.t("not_understood"))]
-    return await run_turn(ctx, ctx.incoming.text or "")
+    return [Reply(text=ctx.t("not_understood"))]
 
 
 # A report question asked without /report ("上个月复购率多少?"): only text that reads as a
@@ -167,6 +169,10 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
                 done.append((action_name, Reply(text=ctx.t("nlu_already_done"))))
                 messages.append(_tool_message(call, {"ok": True}))
                 continue
+            if action_name == ASK_REPORT:
+                question = json.loads(call.arguments)["question"]
+                report = await answer_reply(ctx, question, result)  # type: ignore[arg-type]
+                return finish(ctx, done, [report], refused)
             if action_name in TERMINAL:
                 return finish(ctx, done, [render(ctx, action_name, result)], refused)
             if tool.action.writes:

@@ -152,7 +152,7 @@ async def _load(ctx: Context, args: SummaryArgs, period: Period) -> tuple[int, l
 
 @action("summarise_feedback", writes=False)
 async def summarise_feedback(ctx: Context, args: SummaryArgs) -> FeedbackSummary:
-    """Summarise customer feedback: themes, sentiment, quotes, actions (default: 30 days)."""
+    """Summarise customer feedback into themes and actions (default: last 30 days)."""
     period = (parse_period(args.period, ctx.now) if args.period else None) or default_period(
         ctx.now
     )

@@ -35,8 +35,9 @@ from crm_core.models import Role
 from crm_core.normalize import fold, parse_amount
 from crm_core.search import SearchHit, search_customers
 
-CUSTOMER_HINT = "name as said, company in brackets; or phone, e-mail, #id"
-WHEN_HINT = "in the words said, e.g. 下周三下午3点, next Fri 10am"
+# The system prompt explains these at length once; each field repeats only the gist.
+CUSTOMER_HINT = "name as said (company), phone or #id"
+WHEN_HINT = "words said, e.g. 下周三下午3点"
 AMOUNT_HINT = "as written: 1200, ¥1,200, 1.2万, $99"
 DAY_HINT = "YYYY-MM-DD or MM-DD"
 
@@ -75,6 +76,7 @@ LLM_ACTIONS: dict[str, frozenset[str]] = {
     "record_order": frozenset({"currency"}),  # read from the amount ("$99", "¥1,200")
     "summarise_feedback": frozenset(),
     "draft_message": frozenset(),
+    "ask_report": frozenset(),  # hands a numbers question to its own request (bot/report_llm)
 }
 
 
@@ -140,17 +142,17 @@ def _model_field(name: str, info: FieldInfo) -> tuple[str, Any, Kind, str | None
     return new_name, (typ | None if optional else typ), kind, hint
 
 
-def _compact(schema: Any, defs: dict[str, Any]) -> Any:
+def compact_schema(schema: Any, defs: dict[str, Any]) -> Any:
     """Inline $refs, drop titles, write nullable simple types as ["string", "null"]: the same
     strict schema, a third of the characters."""
     if isinstance(schema, list):
-        return [_compact(s, defs) for s in schema]
+        return [compact_schema(s, defs) for s in schema]
     if not isinstance(schema, dict):
         return schema
     if "$ref" in schema:
-        target = _compact(defs[schema["$ref"].split("/")[-1]], defs)
+        target = compact_schema(defs[schema["$ref"].split("/")[-1]], defs)
         schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-    out = {k: _compact(v, defs) for k, v in schema.items() if k not in ("title", "$defs")}
+    out = {k: compact_schema(v, defs) for k, v in schema.items() if k not in ("title", "$defs")}
     variants = out.get("anyOf")
     if variants and len(variants) == 2 and {"type": "null"} in variants:
         other = next(v for v in variants if v != {"type": "null"})
@@ -178,7 +180,7 @@ def build_tool(action: Action, hidden: frozenset[str]) -> Tool:
     description = " ".join(action.description.split())
     tool = pydantic_function_tool(model, name=action.name, description=description)
     parameters = tool["function"]["parameters"]
-    tool["function"]["parameters"] = _compact(parameters, parameters.get("$defs", {}))
+    tool["function"]["parameters"] = compact_schema(parameters, parameters.get("$defs", {}))
     return Tool(action=action, model=model, kinds=kinds, schema=dict(tool))
 
 
@@ -266,7 +268,7 @@ async def prepare(
     try:
         given = tool.model.model_validate(json.loads(raw or "{}"))
     except (json.JSONDecodeError, ValidationError) as exc:
-        raise InvalidArguments(f"arguments do not match the schema: {_short(exc)}") from exc
+        raise InvalidArguments(f"arguments do not match the schema: {short_error(exc)}") from exc
     values: dict[str, Any] = {}
     customer: tuple[str, str] | None = None
     for name, (target, kind) in tool.kinds.items():
@@ -304,10 +306,10 @@ def validate(action: Action, values: dict[str, Any]) -> BaseModel:
     try:
         return action.args_model.model_validate(values)
     except ValidationError as exc:
-        raise InvalidArguments(f"invalid arguments: {_short(exc)}") from exc
+        raise InvalidArguments(f"invalid arguments: {short_error(exc)}") from exc
 
 
-def _short(exc: Exception) -> str:
+def short_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]

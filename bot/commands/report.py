@@ -13,15 +13,17 @@ from bot.commands.grammar import parse_command, split_colon
 from bot.commands.handlers import button, command
 from bot.context import Context
 from bot.events import Button, Reply
-from bot.report_parser import parse_question
-from bot.report_view import is_private, report_reply
+from bot.report_llm import Ambiguous
+from bot.report_narrative import model_narrative
+from bot.report_questions import ambiguous_choices, understand
+from bot.report_view import ReportWords, definition_line, is_private, narrative, report_reply
 from bot.segment_parser import parse_segment
 from bot.views import data_of
 from crm_core.analytics.catalogue import Dimension
 from crm_core.analytics.segments import SegmentDefinition
 from crm_core.errors import InvalidInput
 from crm_core.models import Cadence, InboxMessage, Role
-from crm_core.reports import ReportQuery
+from crm_core.reports import ReportQuery, ReportResult
 
 CADENCE_WORDS = {
     "daily": Cadence.DAILY,
@@ -34,12 +36,6 @@ CADENCE_WORDS = {
 }
 LIST_WORDS = {"list", "列表", "查看", "ls"}
 REMOVE_WORDS = {"remove", "delete", "off", "取消", "删除"}
-
-
-async def question_to_query(ctx: Context, question: str) -> ReportQuery | None:
-    async with ctx.transaction() as session:
-        vocab = await report_actions.load_vocabulary(session, ctx.actor)
-    return parse_question(question, vocab)
 
 
 def examples(ctx: Context) -> list[Reply]:
@@ -64,9 +60,9 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     """Answer a question about the numbers, with a table, a chart and the definitions."""
     if not rest:
         return examples(ctx)
-    query = await question_to_query(ctx, rest)
-    if query is None:
-        return examples(ctx)
+    query = await understand(ctx, rest)
+    if not isinstance(query, ReportQuery):
+        return unclear(ctx, query)
     try:
         result = await report_actions.run_report(ctx, query)
     except InvalidInput as error:
@@ -75,14 +71,42 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
         # Name the metric in the person's words, not by its code.
         metric = ctx.t(f"report_metric_{error.params['metric']}")
         return [Reply(text=ctx.t(error.code, **{**error.params, "metric": metric}))]
+    return [await answer_reply(ctx, rest, result)]
+
+
+def unclear(ctx: Context, found: Ambiguous | None) -> list[Reply]:
+    """Examples when the question was not understood; the candidates when a customer named
+    in it was not one customer."""
+    if found is None:
+        return examples(ctx)
+    code = "report_customer_pick" if found.hits else "report_customer_unknown"
+    return [Reply(text=ctx.t(code, ref=found.ref, choices=ambiguous_choices(found)))]
+
+
+async def answer_reply(ctx: Context, question: str, result: ReportResult) -> Reply:
+    """The report as a reply: table, chart, definitions; the narrative worded by the model
+    when one is configured and its figures check out, else by the template."""
     buttons = [] if is_private(result) else pin_buttons(ctx)
-    return [await report_reply(result, lang=ctx.lang, buttons=buttons)]
+    reply = await report_reply(result, lang=ctx.lang, buttons=buttons)
+    if ctx.llm is not None:
+        words = ReportWords(result, ctx.lang)
+        definition = definition_line(words)
+        worded = await model_narrative(
+            ctx,
+            question=question,
+            draft=narrative(words),
+            definition=definition,
+            table=reply.table,
+        )
+        if worded is not None:
+            reply.text = f"{worded}\n{definition}"
+    return reply
 
 
 async def _pin(ctx: Context, cadence: Cadence, question: str) -> list[Reply]:
-    query = await question_to_query(ctx, question)
-    if query is None:
-        return examples(ctx)
+    query = await understand(ctx, question)
+    if not isinstance(query, ReportQuery):
+        return unclear(ctx, query)
     if Dimension.CUSTOMER in query.dimensions:
         return [Reply(text=ctx.t("pin_private"))]
     view = await report_actions.pin_report(
@@ -143,10 +167,12 @@ async def press_pin(ctx: Context, arg: str) -> list[Reply]:
             InboxMessage.staff_id == ctx.actor.staff_id,
         )
         asked = (await session.exec(stmt)).first()
-    parsed = parse_command(asked.text or "") if asked is not None else None
-    if parsed is None or parsed.name != "report" or cadence_word not in set(Cadence):
+    if asked is None or not asked.text or cadence_word not in set(Cadence):
         return [Reply(text=ctx.t("pick_expired"))]
-    return await _pin(ctx, Cadence(cadence_word), parsed.rest)
+    # The report answered a /report command, or a question asked in plain words.
+    parsed = parse_command(asked.text)
+    question = parsed.rest if parsed is not None and parsed.name == "report" else asked.text
+    return await _pin(ctx, Cadence(cadence_word), question)
 
 
 def describe_segment(ctx: Context, definition: SegmentDefinition) -> str:
