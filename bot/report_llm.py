@@ -24,6 +24,8 @@ from bot.llm import LlmUnavailable, Message
 from bot.report_parser import Vocabulary
 from bot.templates import render as render_template
 from bot.tools import CUSTOMER_HINT, InvalidArguments, compact_schema, resolve_ref, short_error
+from crm_core.access import get_customer
+from crm_core.errors import NotFound
 from crm_core.reports import ReportQuery
 from crm_core.search import SearchHit
 
@@ -166,7 +168,18 @@ async def _to_query(ctx: Context, raw: str) -> ReportQuery | Ambiguous:
         if not isinstance(resolved, int):
             name, _company, hits = resolved
             return Ambiguous(ref=name, hits=hits)
+        if not await _visible(ctx, resolved):  # "#12" is taken at its word by the resolver
+            return Ambiguous(ref=str(ref), hits=[])
         ids.append(resolved)
     filters["customer_ids"] = ids
     return ReportQuery.model_validate(data)
 
+
+
+async def _visible(ctx: Context, customer_id: int) -> bool:
+    async with ctx.transaction() as session:
+        try:
+            await get_customer(session, ctx.actor, customer_id)
+        except NotFound:
+            return False
+    return True
