@@ -19,6 +19,7 @@ import random
 import sys
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,8 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._data import demo_store, percentile  # noqa: E402
 from bot.app import Assistant  # noqa: E402
+from bot.context import Context  # noqa: E402
 from bot.events import Incoming  # noqa: E402
 from bot.llm import Llm, estimate_tokens  # noqa: E402
+from bot.report_llm import report_tool  # noqa: E402
+from bot.report_llm import system_prompt as report_system_prompt  # noqa: E402
+from crm_core.access import Actor  # noqa: E402
 from crm_core.db import make_session_factory  # noqa: E402
 from crm_core.models import Customer, Role, Staff  # noqa: E402
 from crm_core.settings import Settings, override_settings  # noqa: E402
@@ -158,15 +163,33 @@ async def main() -> None:
         )  # fmt: skip
         label = f"system prompt ({language})"
         print(f"{label:<34} {len(prompt):>7} {estimate_tokens(prompt):>8}")
-    label = "tool schemas (rep, 12 tools)"
+    label = f"tool schemas (rep, {len(first.get('tools', []))} tools)"
     print(f"{label:<34} {len(tools_json):>7} {estimate_tokens(tools_json):>8}")
     print(
         f"{'system (en) + tools':<34} {len(tools_json) + len(prompt):>7}"
         f" {estimate_tokens(tools_json + prompt):>8}"
     )
+    await report_request_size(sessions)
     await llm.aclose()
     await fake.stop()
     await engine.dispose()
+
+
+async def report_request_size(sessions) -> None:  # type: ignore[no-untyped-def]
+    """The numbers question's own request (bot/report_llm): system prompt with the names a
+    manager's filters may use in this store, and the run_report tool."""
+    async with sessions() as session:
+        stmt = select(Staff).where(Staff.role == Role.MANAGER)
+        manager = (await session.exec(stmt)).scalars().first()
+    tool = json.dumps(report_tool(), ensure_ascii=False, separators=(",", ":"))
+    for language in ("zh", "en"):
+        actor = replace(Actor.from_staff(manager), language=language)
+        asked = Incoming(channel="console", message_id="b", sender_id="b", chat_id="b")
+        prompt = await report_system_prompt(Context(sessions, actor, asked))
+        label = f"report request ({language}): system"
+        print(f"{label:<34} {len(prompt):>7} {estimate_tokens(prompt):>8}")
+    print(f"{'report request: run_report tool':<34} {len(tool):>7} {estimate_tokens(tool):>8}")
+    print(f"{'report request (en) in all':<34} {len(tool) + len(prompt):>7}")
 
 
 if __name__ == "__main__":
