@@ -136,6 +136,9 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
             completion = await llm_calls.chat(ctx, messages, tools=schemas, redactor=redactor)
         except LlmUnavailable as exc:
             log.warning("LLM turn for staff %s failed: %s", ctx.actor.staff_id, exc)
+            asked = None if done else await report_question(ctx, text)
+            if asked is not None:  # a numbers question the parser reads: answered anyway
+                return asked
             return finish(ctx, done, [fallback(ctx, exc.reason)], refused)
         if not completion.tool_calls:
             answer = clean_model_text(completion.content)
