@@ -3,8 +3,9 @@ against the fake platform APIs, the real openai client against the fake OpenAI s
 
 from __future__ import annotations
 
+import time_machine
 from e2e_support import llm_settings, running, slack_settings, telegram_settings, use_settings
-from fakes.openai_server import tool_calls
+from fakes.openai_server import text, tool_calls
 from fakes.slack_api import block_text, button_values, dm_event
 from fakes.telegram_api import (
     buttons_of,
@@ -17,9 +18,11 @@ from sqlmodel import select
 from test_slack import LINA as SLACK_LINA
 from test_slack import SlackClient, slack
 from test_slack import link as slack_link
-from test_telegram import LINA, count, link, telegram
+from test_telegram import LINA, MANAGER, count, link, telegram
 
 from crm_core.models import Customer, InboxMessage, Interaction, Reminder, ReminderStatus
+from tests.integration.report_shop import NOW, build_shop
+from tests.llm.test_llm_reports import SHANGHAI_LAST_MONTH
 
 VISIT = "今天拜访了华信的张伟,对新报价满意,下周三下午再跟进"
 
@@ -173,3 +176,29 @@ async def test_free_text_in_a_slack_dm_logs_the_visit_with_an_undo_button(
     async with sessions() as session:
         interaction = (await session.exec(select(Interaction))).one()
     assert interaction.raw_text == VISIT and interaction.deleted_at is not None
+
+
+async def test_a_managers_plain_question_in_telegram_gets_the_models_report_and_chart(
+    telegram_api, openai_api, sessions, staffing
+):
+    question = "上海那边的客户上个月买了多少，跟再前一个月比呢?"
+    openai_api.script(
+        tool_calls(("ask_report", {"question": question})),
+        tool_calls(("run_report", SHANGHAI_LAST_MONTH)),
+        text("上海客户上个月销售额 ¥1,150.00，9月为 ¥150.00。"),
+    )
+    settings = use_settings(**telegram_settings(telegram_api), **llm_settings(openai_api))
+    # The shop's "last month" is October 2026: the clock starts at its NOW and runs on.
+    with time_machine.travel(NOW, tick=True):
+        await build_shop(sessions, staffing)
+        async with running(sessions, settings, telegram(settings)):
+            await link(telegram_api, sessions, MANAGER, "王经理")
+            telegram_api.push(message_update(MANAGER, question))
+            [photo] = await telegram_api.wait_for("sendPhoto", chat_id=MANAGER)
+            answer = (await telegram_api.wait_for(count=2, chat_id=MANAGER))[-1]
+    assert photo.params["photo"].startswith(b"\x89PNG")
+    words = answer.params["text"]
+    assert words.startswith("上海客户上个月销售额 ¥1,150.00，9月为 ¥150.00。")
+    assert "¥1,150.00" in words.split("<pre>")[1]  # the table, as Telegram shows it
+    assert "2026-10-01 至 2026-10-31" in words
+    assert [len(r["tools"]) > 1 for r in openai_api.chat_requests[:2]] == [True, False]
