@@ -15,6 +15,7 @@ from bot.report_parser import Vocabulary
 from crm_core import pins
 from crm_core.access import Actor, customer_scope, get_customer
 from crm_core.analytics import basket, segments
+from crm_core.analytics.seasonality import Seasonality, seasonality
 from crm_core.clock import utcnow
 from crm_core.models import Cadence, Customer, Product, Role, Segment, Staff, Team
 from crm_core.reports import ReportQuery, ReportResult
@@ -179,6 +180,20 @@ async def next_best_products(ctx: Context, args: NextBestArgs) -> NextBestResult
             limit=args.limit,
         )
     return NextBestResult(customer_id=args.customer_id, products=found)
+
+
+class CustomerRef(BaseModel):
+    customer_id: int
+
+
+@action("customer_seasonality", writes=False)
+async def customer_seasonality(ctx: Context, args: CustomerRef) -> Seasonality:
+    """In which calendar months this customer orders, over the last 24 months."""
+    async with ctx.transaction() as session:
+        await get_customer(session, ctx.actor, args.customer_id)
+        return await seasonality(
+            session=session, actor=ctx.actor, now=utcnow(), customer_id=args.customer_id
+        )
 
 
 async def load_vocabulary(session: AsyncSession, actor: Actor) -> Vocabulary:

@@ -7,6 +7,7 @@ from bot.commands import (  # noqa: F401
     importing,
     report,
     subscribe,
+    suggest,
     summary,
     usage,
 )

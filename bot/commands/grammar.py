@@ -27,6 +27,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "report": ("report", "报表", "报告"),
     "pin": ("pin", "置顶", "定时报表"),
     "segment": ("segment", "分群"),
+    "suggest": ("suggest", "recommend", "推荐"),
 }
 _BY_ALIAS = {alias.casefold(): name for name, aliases in ALIASES.items() for alias in aliases}
 _COMMAND = re.compile(r"^[/／](?P<word>[^\s@:：]+)(@\S+)?[\s:：]*(?P<rest>.*)$", re.DOTALL)
