@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core.access import Actor
-from crm_core.analytics import basket, kpis, lead_score
+from crm_core.analytics import basket, kpis, lead_score, lifetime
 from crm_core.analytics.catalogue import (
     BASKET_METRICS,
     MONEY_METRICS,
@@ -75,15 +75,31 @@ async def run_report(
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # For this read-only transaction only: JIT compiling one-off aggregates costs more
         # than it saves (often 100+ ms), and the default 4 MB of sort memory sends
-        # distinct counts over a year of orders to disk.
+        # distinct counts over a year of orders to disk. The report indexes are read from
+        # memory, not a spinning disk: priced as such, a list of 20k customers' last
+        # orders is 20k index seeks (~100 ms), not a scan of every order (~250 ms).
         await execute(session, text("SET LOCAL jit = off"))
         await execute(session, text("SET LOCAL work_mem = '64MB'"))
+        await execute(session, text("SET LOCAL random_page_cost = 1.1"))
     frame = await build_frame(session, actor, query.filters, now)
     for metric in query.metrics:
         if metric not in BASKET_METRICS and metric is not Metric.LEAD_SCORE:
             kpis.check_dimensions(metric, query.dimensions, frame)
     period = resolve(query.period, now, actor.timezone)
-    currency, others = await _currency(session, frame, query, period)
+    lifetimes = None
+    if lifetime.applies(query.metrics, query.dimensions):  # one pass instead of four
+        lifetimes = await lifetime.measure(
+            session,
+            frame,
+            query.dimensions,
+            end=period.end,
+            since=_currency_start(query, period),
+            currency=query.currency,
+        )
+        currency = lifetimes.currency or get_settings().default_currency
+        others = lifetimes.others
+    else:
+        currency, others = await _currency(session, frame, query, period)
     frame = frame.in_currency(currency)
     result = ReportResult(
         query=query,
@@ -101,7 +117,10 @@ async def run_report(
     if Metric.LEAD_SCORE in query.metrics:
         return await _leads(session, frame, query, result)
     compared = _comparison(period, query.compare)
-    current = await _measure_all(session, frame, query, period)
+    if lifetimes is not None:
+        current = _from_lifetime(query, lifetimes)
+    else:
+        current = await _measure_all(session, frame, query, period)
     result.totals = _totals(query, period, current)
     previous: Measured = {}
     if compared is not None:
@@ -238,6 +257,14 @@ async def _measure_plain(
     return dict(measured)
 
 
+def _from_lifetime(query: ReportQuery, lifetimes: lifetime.Lifetime) -> Measured:
+    measured: Measured = defaultdict(lambda: [None] * len(query.metrics))
+    for i, metric in enumerate(query.metrics):
+        for key, pair in lifetimes.values[metric].items():
+            measured[key][i] = pair
+    return dict(measured)
+
+
 def _values(
     query: ReportQuery, measured: Measured, end: datetime
 ) -> dict[kpis.Key, list[Decimal | None]]:
@@ -333,9 +360,7 @@ async def _currency(
     """The currency money is shown in, and the others the scope also sold in."""
     if not any(m in MONEY_METRICS for m in query.metrics):
         return None, []
-    start = period.start
-    if any(m in MONEY_METRICS and m in STOCK_METRICS for m in query.metrics):
-        start = min(start, period.end - kpis.YEAR)  # lifetime value: the last year's orders
+    start = _currency_start(query, period)
     stmt = (
         select(Order.currency, func.count())
         .join(Customer, col(Customer.id) == Order.customer_id)
@@ -347,6 +372,14 @@ async def _currency(
     found = [c for c, _ in (await execute(session, stmt)).all()]
     chosen = query.currency or (found[0] if found else get_settings().default_currency)
     return chosen, [c for c in found if c != chosen]
+
+
+def _currency_start(query: ReportQuery, period: Period) -> datetime:
+    """The orders whose currencies are counted: the period's, or for lifetime value at
+    least the last year's."""
+    if any(m in MONEY_METRICS and m in STOCK_METRICS for m in query.metrics):
+        return min(period.start, period.end - kpis.YEAR)
+    return period.start
 
 
 def _customer_keys(query: ReportQuery, current: Measured) -> list[int] | None:

@@ -83,7 +83,7 @@ def bucket_index(column: Any, edges: Sequence[datetime]) -> ColumnElement[int]:
     return build(0, len(edges) - 1)  # type: ignore[no-any-return]
 
 
-_ATTRIBUTE: dict[Dimension, Any] = {
+ATTRIBUTES: dict[Dimension, Any] = {
     Dimension.REP: Customer.owner_id,
     Dimension.TEAM: Customer.team_id,
     Dimension.TIER: Customer.tier,
@@ -93,6 +93,7 @@ _ATTRIBUTE: dict[Dimension, Any] = {
     Dimension.PRODUCT: OrderItem.product_id,
     Dimension.CATEGORY: Product.category,
 }
+_ATTRIBUTE = ATTRIBUTES
 
 
 def _keys(g: Grouping, when: Any) -> list[ColumnElement[Any]]:
@@ -478,6 +479,11 @@ async def lifetime_years(session: AsyncSession, frame: Frame, end: datetime) -> 
         func.sum(case((and_(before, ~last), 1), else_=0)),
     ).where(frame.customers)
     base, churned = (await execute(session, stmt)).one()
+    return expected_years(base or 0, churned or 0)
+
+
+def expected_years(base: int, churned: int) -> Decimal:
+    """1 / yearly churn (churned of base), at most MAX_LIFETIME_YEARS."""
     if not base or not churned:
         return MAX_LIFETIME_YEARS
     return min(MAX_LIFETIME_YEARS, Decimal(base) / Decimal(churned))

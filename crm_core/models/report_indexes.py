@@ -64,6 +64,15 @@ REPORT_INDEXES = (
     ),
     # Products bought together: each order's products read from the index alone.
     Index("ix_order_item_basket", _table(OrderItem).c.order_id, _table(OrderItem).c.product_id),
+    # The customers a manager or admin may see, from the index alone: every report joins
+    # its rows to these ids (and splits by rep or tier) instead of scanning the wide
+    # customer table. Partial, like the scope itself (never deleted customers).
+    Index(
+        "ix_customer_scope",
+        *(_table(Customer).c[n] for n in ("team_id", "id", "owner_id", "tier")),
+        postgresql_where=_table(Customer).c.deleted_at.is_(None),
+        sqlite_where=_table(Customer).c.deleted_at.is_(None),
+    ),
     Index("ix_customer_tier", _table(Customer).c.tier),
     Index("ix_customer_risk", _table(Customer).c.risk),
 )

@@ -22,7 +22,10 @@ import pytest
 import time_machine
 from report_shop import NOW, at, build_shop
 
+from crm_core.analytics import kpis, lifetime
 from crm_core.analytics.basket import next_best_products
+from crm_core.analytics.catalogue import Dimension, Metric
+from crm_core.analytics.frame import ReportFilters, build_frame
 from crm_core.analytics.periods import PeriodKind, PeriodSpec
 from crm_core.analytics.seasonality import seasonality
 from crm_core.analytics.tiers import recompute_tiers
@@ -138,6 +141,58 @@ async def test_lifetime_value(sessions, staffing, shop):
         period=LAST_MONTH,
     )
     assert result.totals == [Decimal("483.33"), Decimal("720.00")]
+
+
+async def test_lifetime_value_by_rep_in_each_currency(sessions, staffing, shop):
+    # G also paid $50 on 2025-07-01: two currencies, still one customer in the yearly churn.
+    # At 1 Nov 00:00, in ¥: 李娜 A 600, B 400, F 900, G 300 -> 2200 / 4; 陈明 C 500, D 200
+    # -> 700 / 2; Tom sold only in $. Last 365 days: 李娜 A 600, B 400, F 100 -> 1100 / 3,
+    # 陈明 700 / 2; churn: F and G bought the year before last, G never came back -> 2 years.
+    async with sessions() as session, session.begin():
+        session.add(
+            Order(customer_id=shop["G"], ordered_at=at(2025, 7, 1), amount=50, currency="USD")
+        )
+    clv = {"metrics": ["clv_historical", "clv_predicted"], "period": LAST_MONTH}
+    yuan = await report(sessions, staffing.admin, dimensions=["rep"], **clv)
+    assert by_label(yuan) == {
+        "李娜": [Decimal("550.00"), Decimal("733.33")],
+        "陈明": [Decimal("350.00"), Decimal("700.00")],
+    }
+    assert yuan.totals == [Decimal("483.33"), Decimal("720.00")]
+    assert (yuan.currency, yuan.other_currencies) == ("CNY", ["USD"])
+    # In $: G's 50 (nothing in the last year) and E's 1000 (October 2026).
+    dollars = await report(sessions, staffing.admin, dimensions=["rep"], currency="USD", **clv)
+    assert by_label(dollars) == {
+        "李娜": [Decimal("50.00"), None],
+        "Tom": [Decimal("1000.00"), Decimal("2000.00")],
+    }
+    assert dollars.other_currencies == ["CNY"]
+    tom = await report(sessions, staffing.tom, **clv)
+    assert tom.currency == "USD" and tom.totals == [Decimal("1000.00"), Decimal("5000.00")]
+
+
+async def test_lifetime_value_in_one_pass_matches_the_metric_definitions(sessions, staffing, shop):
+    # The one-pass lifetime query against each metric's own SQL (kpis.BUILDERS).
+    async with sessions() as session, session.begin():
+        session.add(
+            Order(customer_id=shop["G"], ordered_at=at(2025, 7, 1), amount=50, currency="USD")
+        )
+        session.add(Order(customer_id=shop["E"], ordered_at=at(2025, 2, 1), amount=70))
+    end = at(2026, 11, 1, 0, 0)
+    for actor in (staffing.admin, staffing.manager, staffing.lina, staffing.tom):
+        for dims in ([], [Dimension.REP], [Dimension.CITY, Dimension.TEAM]):
+            for currency in ("CNY", "USD"):
+                async with sessions() as session:
+                    frame = await build_frame(session, actor, ReportFilters(), utcnow())
+                    frame = frame.in_currency(currency)
+                    one = await lifetime.measure(
+                        session, frame, dims, end=end, since=end - kpis.YEAR, currency=currency
+                    )
+                    for metric in (Metric.CLV_HISTORICAL, Metric.CLV_PREDICTED):
+                        alone = await kpis.measure(
+                            session, metric, frame, kpis.Grouping(dims), end, end
+                        )
+                        assert one.values[metric] == alone, (actor, dims, currency, metric)
 
 
 async def test_splits_and_comparison(sessions, staffing, shop):
