@@ -160,6 +160,15 @@ async def test_card_shows_tier_and_reason(assistant, shop):
     assert "风险: 高" in card.text
 
 
+async def test_card_purchases_agree_with_the_reports(assistant, staffing, shop):
+    # 客户D: ¥50 (Sep), ¥150 (Oct 30), ¥999 cancelled (Oct 31), ¥70 (Nov 1).
+    card = await say(assistant, "陈明", f"/客户 #{shop['D']}")
+    assert "订单:3 笔,合计 ¥270.00 · 最近 " in card.text
+    # Tom's 客户E bought in dollars: shown in dollars, never as yuan.
+    english = await say(assistant, "Tom", f"/customer #{shop['E']}")
+    assert "Orders: 1, total $1,000.00" in english.text
+
+
 # The CLI opens the store by URL, which can name the test's SQLite file but not the test's
 # PostgreSQL schema: this one runs on SQLite only.
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
