@@ -13,7 +13,14 @@ from bot.commands.grammar import parse_command, split_colon
 from bot.commands.handlers import button, command
 from bot.context import Context
 from bot.events import Button, Reply
-from bot.report_parser import parse_question
+from bot.report_customers import (
+    PICK_VERB,
+    AmbiguousCustomer,
+    customers_named,
+    picked_customer,
+    which_customer,
+)
+from bot.report_parser import read_question
 from bot.report_view import is_private, report_reply
 from bot.segment_parser import parse_segment
 from bot.views import data_of
@@ -37,9 +44,24 @@ REMOVE_WORDS = {"remove", "delete", "off", "取消", "删除"}
 
 
 async def question_to_query(ctx: Context, question: str) -> ReportQuery | None:
+    """The question's ReportQuery, narrowed to the customer or company it names (NotFound
+    when that name matches no one the asker may see; AmbiguousCustomer when several)."""
+    return await _query(ctx, question, picked=None)
+
+
+async def _query(ctx: Context, question: str, *, picked: int | None) -> ReportQuery | None:
     async with ctx.transaction() as session:
         vocab = await report_actions.load_vocabulary(session, ctx.actor)
-    return parse_question(question, vocab)
+    parsed = read_question(question, vocab)
+    if parsed is None or parsed.customer_ref is None:
+        return parsed.query if parsed is not None else None
+    ids = (
+        await picked_customer(ctx, picked)
+        if picked is not None
+        else await customers_named(ctx, parsed.customer_ref)
+    )
+    filters = parsed.query.filters.model_copy(update={"customer_ids": ids})
+    return parsed.query.model_copy(update={"filters": filters})
 
 
 def examples(ctx: Context) -> list[Reply]:
@@ -64,7 +86,10 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     """Answer a question about the numbers, with a table, a chart and the definitions."""
     if not rest:
         return examples(ctx)
-    query = await question_to_query(ctx, rest)
+    try:
+        query = await _query(ctx, rest, picked=picked)
+    except AmbiguousCustomer as ambiguous:
+        return [which_customer(ctx, ambiguous)]
     if query is None:
         return examples(ctx)
     try:
@@ -80,11 +105,16 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
 
 
 async def _pin(ctx: Context, cadence: Cadence, question: str) -> list[Reply]:
-    query = await question_to_query(ctx, question)
+    try:
+        query = await question_to_query(ctx, question)
+    except AmbiguousCustomer:
+        return [Reply(text=ctx.t("pin_private_customer"))]
     if query is None:
         return examples(ctx)
     if Dimension.CUSTOMER in query.dimensions:
         return [Reply(text=ctx.t("pin_private"))]
+    if query.filters.customer_ids:
+        return [Reply(text=ctx.t("pin_private_customer"))]
     view = await report_actions.pin_report(
         ctx, report_actions.PinArgs(question=question, query=query, cadence=cadence)
     )
@@ -132,10 +162,9 @@ async def pin(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     return await _pin(ctx, cadence, tail.strip())
 
 
-@button("pin")
-async def press_pin(ctx: Context, arg: str) -> list[Reply]:
-    """A pin button under a report: pin the question that report answered."""
-    cadence_word, _, message_id = arg.partition(":")
+async def asked_question(ctx: Context, message_id: str) -> str | None:
+    """The question of the /report message `message_id` this person sent (the inbox keeps
+    its text), so a button under the answer can name it in 64 bytes."""
     async with ctx.transaction() as session:
         stmt = select(InboxMessage).where(
             InboxMessage.channel == ctx.incoming.channel,
@@ -144,9 +173,27 @@ async def press_pin(ctx: Context, arg: str) -> list[Reply]:
         )
         asked = (await session.exec(stmt)).first()
     parsed = parse_command(asked.text or "") if asked is not None else None
-    if parsed is None or parsed.name != "report" or cadence_word not in set(Cadence):
+    return parsed.rest if parsed is not None and parsed.name == "report" else None
+
+
+@button("pin")
+async def press_pin(ctx: Context, arg: str) -> list[Reply]:
+    """A pin button under a report: pin the question that report answered."""
+    cadence_word, _, message_id = arg.partition(":")
+    question = await asked_question(ctx, message_id)
+    if question is None or cadence_word not in set(Cadence):
         return [Reply(text=ctx.t("pick_expired"))]
-    return await _pin(ctx, Cadence(cadence_word), parsed.rest)
+    return await _pin(ctx, Cadence(cadence_word), question)
+
+
+@button(PICK_VERB)
+async def press_report_for(ctx: Context, arg: str) -> list[Reply]:
+    """ "Which 张伟?" answered: the question asked again, for the customer picked."""
+    customer, _, message_id = arg.partition(":")
+    question = await asked_question(ctx, message_id)
+    if question is None or not customer.isdigit():
+        return [Reply(text=ctx.t("pick_expired"))]
+    return await report(ctx, question, int(customer))
 
 
 def describe_segment(ctx: Context, definition: SegmentDefinition) -> str:
