@@ -161,12 +161,16 @@ def _filters(w: ReportWords) -> str:
 
 
 def _customers(w: ReportWords) -> str:
-    """ "客户=张伟", "公司=华信科技", "customer=Jane Smith/Li Lei +3 more"."""
+    """ "客户=张伟（华信科技）", "公司=华信科技", "customer=Jane Smith/Li Lei +3 more"."""
     info = w.result.customer_filter
-    if info is not None and info.company:
+    if info is None or not info.names:
+        return f"{w.t('report_filter_customer_ids')}={w.t('report_none')}"
+    if info.company and info.count > 1:
         return f"{w.t('report_filter_company')}={info.company}"
-    names = "/".join(info.names) if info is not None and info.names else w.t("report_none")
-    if info is not None and info.count > len(info.names):
+    names = "/".join(info.names)
+    if info.company:
+        names = w.t("report_filter_of_company", name=names, company=info.company)
+    if info.count > len(info.names):
         names += w.t("report_filter_more", n=info.count - len(info.names))
     return f"{w.t('report_filter_customer_ids')}={names}"
 

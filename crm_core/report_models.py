@@ -116,7 +116,7 @@ class CustomerFilterInfo(BaseModel):
 
     names: list[str]  # the first few, in id order
     count: int  # those in the asker's scope
-    company: str | None = None  # the one company they all belong to, if there are several
+    company: str | None = None  # the one company they all belong to, if they do
 
 
 class ReportResult(BaseModel):

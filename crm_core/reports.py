@@ -446,7 +446,7 @@ async def _customer_filter(
     )
     rows = (await execute(session, stmt)).all()
     companies = {company for _, company in rows}
-    company = companies.pop() if len(rows) > 1 and len(companies) == 1 else None
+    company = companies.pop() if len(companies) == 1 else None
     return CustomerFilterInfo(
         names=[name for name, _ in rows[:NAMED_CUSTOMERS]], count=len(rows), company=company
     )

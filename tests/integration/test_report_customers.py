@@ -96,7 +96,7 @@ async def test_a_rep_asks_about_her_customer_in_chinese(assistant, people):
     # ¥1,000 this year: the cancelled ¥200 and last year's ¥500 do not count, nor does
     # Chen's 张伟, whom Lina cannot see.
     assert reply.text.startswith("今年销售额：¥1,000.00")
-    assert "筛选：客户=张伟" in reply.text
+    assert "筛选：客户=张伟（华信科技）" in reply.text
     assert reply.table.rows[0][0] == "¥1,000.00"
     assert reply.private and reply.buttons == []  # one customer's numbers: like their card
     orders = await say(assistant, "李娜", "/报表 客户张伟今年的订单数")
@@ -117,7 +117,7 @@ async def test_a_company_name_narrows_to_its_customers(assistant, people):
 async def test_english_names_and_companies(assistant, people):
     jane = await say(assistant, "Tom", "/report how much did Jane Smith buy this year")
     assert jane.text.startswith("Revenue, this year: $400.00")
-    assert "Filters: customer=Jane Smith" in jane.text
+    assert "Filters: customer=Jane Smith (Acme Corp)" in jane.text
     possessive = await say(assistant, "Tom", "/report Jane Smith's revenue this year")
     assert possessive.table.rows == jane.table.rows
     acme = await say(assistant, "Tom", "/report revenue from Acme Corp this year")
@@ -143,7 +143,10 @@ async def test_several_matches_are_asked_about_privately(assistant, staffing, pe
     assert {row[0].label.split(" (")[1] for row in question.buttons} == {"华信科技)", "海天集团)"}
     chen_s = f"reportfor:{people['zhang2']}:q1"
     picked = await say(assistant, "王经理", button=chen_s)
-    assert picked.text.startswith("今年销售额：¥50.00") and "筛选：客户=张伟" in picked.text
+    assert (
+        picked.text.startswith("今年销售额：¥50.00")
+        and "筛选：客户=张伟（海天集团）" in picked.text
+    )
     # A forged button: Lina's own question, Chen's customer: refused as not found.
     await say(assistant, "李娜", "/报表 张伟今年买了多少", message_id="q2")
     forged = await say(assistant, "李娜", button=f"reportfor:{people['zhang2']}:q2")
