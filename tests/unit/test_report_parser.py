@@ -264,3 +264,14 @@ def test_filler_is_not_taken_for_a_name(question):
 def test_rankings_of_many_customers_read_no_name():
     assert read_question("张伟 哪些客户有流失风险", VOCAB).customer_ref is None
     assert read_question("华信 经常一起买的产品", VOCAB).customer_ref is None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_example_we_show_is_understood(lang):
+    from bot.i18n import t
+
+    lines = t(lang, "report_examples").split("\n")[1:]
+    examples = [q.strip() for line in lines for q in line.lstrip("• ").split(" · ")]
+    assert len(examples) >= 9
+    for question in examples:
+        assert parse_question(question, VOCAB) is not None, question
