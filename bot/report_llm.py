@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,13 +20,11 @@ from pydantic import ValidationError
 from bot import llm_calls, report_actions
 from bot.context import Context
 from bot.llm import LlmUnavailable, Message
+from bot.report_customers import customers_named, picked_customer
 from bot.report_parser import Vocabulary
 from bot.templates import render as render_template
-from bot.tools import CUSTOMER_HINT, InvalidArguments, compact_schema, resolve_ref, short_error
-from crm_core.access import get_customer
-from crm_core.errors import NotFound
+from bot.tools import CUSTOMER_HINT, InvalidArguments, compact_schema, short_error
 from crm_core.reports import ReportQuery
-from crm_core.search import SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +32,6 @@ TOOL_NAME = "run_report"
 MAX_ROUNDS = 2  # one correction after an invalid query, then the parser takes over
 VOCABULARY_CHARS = 1200  # names offered to the model, all lists together
 _LISTS = ("reps", "teams", "cities", "sources", "products", "categories", "segments")
-
-
-@dataclass(frozen=True)
-class Ambiguous:
-    """A customer named in the question matches several customers, or none."""
-
-    ref: str
-    hits: list[SearchHit]
 
 
 def _drop_enum_descriptions(schema: Any) -> Any:
@@ -109,9 +98,12 @@ async def system_prompt(ctx: Context) -> str:
     )
 
 
-async def read_question(ctx: Context, question: str) -> ReportQuery | Ambiguous | None:
-    """The model's ReportQuery for `question`; Ambiguous when a named customer needs choosing;
-    None when the model is unavailable, declines, or cannot produce a valid query."""
+async def read_question(
+    ctx: Context, question: str, *, picked: int | None = None
+) -> ReportQuery | None:
+    """The model's ReportQuery for `question`; None when the model is unavailable, declines,
+    or cannot produce a valid query. Customers it names are resolved like the parser's
+    (NotFound, AmbiguousCustomer unless `picked` says which)."""
     if ctx.llm is None:
         return None
     messages: list[Message] = [
@@ -131,7 +123,7 @@ async def read_question(ctx: Context, question: str) -> ReportQuery | Ambiguous 
         if call is None:
             return None  # declined: not a question the tool answers
         try:
-            return await _to_query(ctx, call.arguments)
+            return await _to_query(ctx, call.arguments, picked)
         except (ValueError, ValidationError, InvalidArguments) as exc:
             error = short_error(exc)
             log.info("report query from the model rejected: %s", error)
@@ -154,32 +146,19 @@ async def read_question(ctx: Context, question: str) -> ReportQuery | Ambiguous 
     return None
 
 
-async def _to_query(ctx: Context, raw: str) -> ReportQuery | Ambiguous:
+async def _to_query(ctx: Context, raw: str, picked: int | None) -> ReportQuery:
     data = json.loads(raw or "{}")  # JSONDecodeError is a ValueError
     if not isinstance(data, dict):
         raise ValueError("arguments must be a JSON object")
     filters = data.get("filters")
     if not isinstance(filters, dict):
         filters = data["filters"] = {}
-    names = filters.pop("customers", None) or []
+    names = [str(n) for n in filters.pop("customers", None) or [] if str(n).strip()]
     ids: list[int] = []
-    for ref in names:
-        resolved = await resolve_ref(ctx, str(ref))
-        if not isinstance(resolved, int):
-            name, _company, hits = resolved
-            return Ambiguous(ref=name, hits=hits)
-        if not await _visible(ctx, resolved):  # "#12" is taken at its word by the resolver
-            return Ambiguous(ref=str(ref), hits=[])
-        ids.append(resolved)
-    filters["customer_ids"] = ids
+    if names and picked is not None:  # "which 张伟?" answered with a button
+        ids = await picked_customer(ctx, picked)
+    else:
+        for name in names:
+            ids += await customers_named(ctx, name)
+    filters["customer_ids"] = list(dict.fromkeys(ids))
     return ReportQuery.model_validate(data)
-
-
-
-async def _visible(ctx: Context, customer_id: int) -> bool:
-    async with ctx.transaction() as session:
-        try:
-            await get_customer(session, ctx.actor, customer_id)
-        except NotFound:
-            return False
-    return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.report_names import customer_reference
 from crm_core.analytics.catalogue import STOCK_METRICS, Dimension, Metric, Tier
 from crm_core.analytics.frame import ReportFilters
 from crm_core.analytics.periods import PeriodKind, PeriodSpec
@@ -45,7 +46,12 @@ METRIC_WORDS: list[tuple[str, Metric]] = [
     (r"客单价|平均订单(金额|价值)?|average order value|\baov\b|average order", Metric.AOV),
     (r"新客户数?|新客数?|新增客户数?|new customers?", Metric.NEW_CUSTOMERS),
     (r"活跃客户数?|active customers?", Metric.ACTIVE_CUSTOMERS),
-    (r"销售额|营业额|营收|收入|业绩|成交额|revenue|sales|turnover", Metric.REVENUE),
+    (
+        r"销售额|营业额|营收|收入|业绩|成交额|消费额|购买额|采购额|"
+        r"(买|消费|花|采购|购买)了?(多少钱|多少)|revenue|sales|turnover|"
+        r"how much (did|does|has|have)\b|\bspent\b|\bspend(ing)?\b",
+        Metric.REVENUE,
+    ),
     (r"订单数|订单量|下单数|单量|订单|orders?\b|number of orders", Metric.ORDERS),
     (r"\bnps\b|净推荐值|推荐值", Metric.NPS),
     (r"\bcsat\b|满意度|customer satisfaction|satisfaction", Metric.CSAT),
@@ -306,52 +312,93 @@ def _filters(text: str, vocab: Vocabulary, *, skip_tiers: bool = False) -> Repor
     return filters
 
 
+@dataclass(frozen=True)
+class ParsedQuestion:
+    query: ReportQuery
+    # Words the parser could not place that read like a customer's or company's name
+    # ("张伟今年买了多少" -> "张伟"); the caller looks them up within the asker's scope.
+    customer_ref: str | None = None
+
+
 def parse_question(text: str, vocab: Vocabulary) -> ReportQuery | None:
     """The ReportQuery `text` asks for, or None when it is not a question we can answer."""
+    parsed = read_question(text, vocab)
+    return parsed.query if parsed is not None else None
+
+
+def read_question(text: str, vocab: Vocabulary) -> ParsedQuestion | None:
+    """The question's ReportQuery and the name it may mention, or None (not a question)."""
     text = " ".join(text.split())
     if not text:
         return None
     compare, rest = _comparison(text)
     period, rest = _period(rest)
     if AT_RISK.search(text):
-        return ReportQuery(
-            metrics=[Metric.DAYS_SINCE_LAST_ORDER, Metric.CLV_HISTORICAL],
-            dimensions=[Dimension.CUSTOMER],
-            filters=_filters(text, vocab, skip_tiers=True).model_copy(
-                update={"tiers": [Tier.CHURN_RISK]}
-            ),
-            period=PeriodSpec(kind=PeriodKind.TODAY),
-            top_n=_top_n(text) or 20,
+        # Rankings of many customers (and product pairs): no one customer's name is read.
+        return ParsedQuestion(
+            ReportQuery(
+                metrics=[Metric.DAYS_SINCE_LAST_ORDER, Metric.CLV_HISTORICAL],
+                dimensions=[Dimension.CUSTOMER],
+                filters=_filters(text, vocab, skip_tiers=True).model_copy(
+                    update={"tiers": [Tier.CHURN_RISK]}
+                ),
+                period=PeriodSpec(kind=PeriodKind.TODAY),
+                top_n=_top_n(text) or 20,
+            )
         )
     if LEADS.search(text):
-        return ReportQuery(
-            metrics=[Metric.LEAD_SCORE],
-            dimensions=[Dimension.CUSTOMER],
-            filters=_filters(text, vocab, skip_tiers=True),
-            period=PeriodSpec(kind=PeriodKind.TODAY),
-            top_n=_top_n(text) or 10,
+        return ParsedQuestion(
+            ReportQuery(
+                metrics=[Metric.LEAD_SCORE],
+                dimensions=[Dimension.CUSTOMER],
+                filters=_filters(text, vocab, skip_tiers=True),
+                period=PeriodSpec(kind=PeriodKind.TODAY),
+                top_n=_top_n(text) or 10,
+            )
         )
     if BASKET.search(text):
-        return ReportQuery(
-            metrics=[Metric.LIFT, Metric.CONFIDENCE, Metric.SUPPORT],
-            dimensions=[Dimension.PRODUCT_PAIR],
-            filters=_filters(text, vocab),
-            period=period or PeriodSpec(kind=PeriodKind.LAST_MONTHS, n=12),
-            top_n=_top_n(text) or 10,
+        return ParsedQuestion(
+            ReportQuery(
+                metrics=[Metric.LIFT, Metric.CONFIDENCE, Metric.SUPPORT],
+                dimensions=[Dimension.PRODUCT_PAIR],
+                filters=_filters(text, vocab),
+                period=period or PeriodSpec(kind=PeriodKind.LAST_MONTHS, n=12),
+                top_n=_top_n(text) or 10,
+            )
         )
     dims, rest = _dimensions(rest)
     metrics, rest = _metrics(rest)
     if SEASON.search(text):
-        filters = _filters(SEASON.sub(" ", rest), vocab)
-        return ReportQuery(
+        rest = SEASON.sub(" ", rest)
+        filters = _filters(rest, vocab)
+        query = ReportQuery(
             metrics=[m for m in metrics if m in (Metric.REVENUE, Metric.ORDERS)] or [Metric.ORDERS],
             dimensions=[Dimension.MONTH_OF_YEAR],
             filters=filters,
             period=period or PeriodSpec(kind=PeriodKind.LAST_MONTHS, n=24),
         )
+        return ParsedQuestion(query, customer_reference(_unplaced(rest, filters)))
     if not metrics:
         return None
-    return _plain_query(text, rest, metrics, dims, period, compare, vocab)
+    query = _plain_query(text, rest, metrics, dims, period, compare, vocab)
+    if query is None:
+        return None
+    return ParsedQuestion(query, customer_reference(_unplaced(rest, query.filters)))
+
+
+SORT_WORDS = re.compile(r"最低|最少|最差|最高|最多|lowest|least|worst|bottom|highest|most", _FLAGS)
+_TIER_RES = [re.compile(p, _FLAGS) for p, _ in TIER_WORDS]
+
+
+def _unplaced(rest: str, filters: ReportFilters) -> str:
+    """`rest` with every word the parser placed blanked too: what may name a customer."""
+    for pattern in (TOP_N, CUSTOMER_LIST, TREND, SORT_WORDS, *_TIER_RES):
+        rest = pattern.sub(" ", rest)
+    names = [*filters.reps, *filters.teams, *filters.cities, *filters.sources]
+    names += [*filters.products, *filters.categories, filters.segment or ""]
+    for name in sorted((n for n in names if n), key=len, reverse=True):
+        rest = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", " ", rest, flags=_FLAGS)
+    return rest
 
 
 def _comparison(text: str) -> tuple[Comparison, str]:

@@ -148,6 +148,9 @@ def definition_line(w: ReportWords) -> str:
 def _filters(w: ReportWords) -> str:
     parts = []
     for name, values in w.query.filters.model_dump(exclude_defaults=True).items():
+        if name == "customer_ids":
+            parts.append(_customers(w))
+            continue
         shown = values if isinstance(values, list) else [values]
         if name == "tiers":
             shown = [w.t(f"tier_{v}") for v in shown]
@@ -155,6 +158,21 @@ def _filters(w: ReportWords) -> str:
             shown = [w.t(f"risk_{v}") for v in shown]
         parts.append(f"{w.t(f'report_filter_{name}')}={'/'.join(str(v) for v in shown)}")
     return w.t("report_line_filters", filters=", ".join(parts)) if parts else ""
+
+
+def _customers(w: ReportWords) -> str:
+    """ "客户=张伟（华信科技）", "公司=华信科技", "customer=Jane Smith/Li Lei +3 more"."""
+    info = w.result.customer_filter
+    if info is None or not info.names:
+        return f"{w.t('report_filter_customer_ids')}={w.t('report_none')}"
+    if info.company and info.count > 1:
+        return f"{w.t('report_filter_company')}={info.company}"
+    names = "/".join(info.names)
+    if info.company:
+        names = w.t("report_filter_of_company", name=names, company=info.company)
+    if info.count > len(info.names):
+        names += w.t("report_filter_more", n=info.count - len(info.names))
+    return f"{w.t('report_filter_customer_ids')}={names}"
 
 
 # --- narrative --------------------------------------------------------------------------------
@@ -433,8 +451,12 @@ PRIVATE_DIMENSIONS = {Dimension.CUSTOMER}
 
 
 def is_private(result: ReportResult) -> bool:
-    """Lists of individual customers never go to a group chat."""
-    return any(d in PRIVATE_DIMENSIONS for d in result.query.dimensions)
+    """Lists of individual customers, and one customer's (or company's) own numbers, never
+    go to a group chat: they are as personal as the customer's card."""
+    query = result.query
+    return bool(query.filters.customer_ids) or any(
+        d in PRIVATE_DIMENSIONS for d in query.dimensions
+    )
 
 
 async def report_reply(

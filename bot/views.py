@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel
 
 from bot.actions import FindResult, LogResult, ReminderView, TodayResult
@@ -11,6 +13,7 @@ from bot.i18n import format_day, format_money
 from bot.tier_view import describe_tier
 from crm_core.card import CustomerCard
 from crm_core.search import SearchHit
+from crm_core.settings import get_settings
 
 
 def data_of(result: BaseModel) -> dict[str, object]:
@@ -80,12 +83,14 @@ def card_reply(ctx: Context, card: CustomerCard) -> Reply:
     add("card_risk", ctx.t(f"risk_{card.risk}") if card.risk else None)
     if card.do_not_contact:
         lines.append("⛔ " + ctx.t("card_dnc"))
-    currency = card.recent_orders[0].currency if card.recent_orders else "CNY"
+    totals = [format_money(t.total, t.currency, ctx.lang) for t in card.order_totals]
     lines.append(
         ctx.t(
             "card_orders",
             count=card.order_count,
-            total=format_money(card.order_total, currency, ctx.lang),
+            # One sum per currency: ¥ and $ are never added together.
+            total=" + ".join(totals)
+            or format_money(Decimal(0), get_settings().default_currency, ctx.lang),
         )
         + (
             f" · {ctx.t('card_last_order')} {ctx.when(card.last_ordered_at)}"

@@ -18,6 +18,7 @@ from crm_core.models import (
     Order,
     Reminder,
     ReminderStatus,
+    Segment,
 )
 from crm_core.search_keys import refresh_search_keys
 
@@ -28,6 +29,7 @@ UNDOABLE: dict[str, type[SQLModel]] = {
     "order": Order,
     "feedback": Feedback,
     "reminder": Reminder,
+    "segment": Segment,
 }
 
 

@@ -12,7 +12,7 @@ from crm_core.access import Actor, get_customer
 from crm_core.feedback import recent_feedback
 from crm_core.interactions import recent_interactions
 from crm_core.models import Staff
-from crm_core.orders import order_stats, recent_orders
+from crm_core.orders import CurrencyTotal, order_stats, recent_orders
 from crm_core.reminders import open_reminders_for
 
 
@@ -69,8 +69,9 @@ class CustomerCard(BaseModel):
     tier_reason: str | None
     risk: str | None
     notes: str | None
+    # Valid orders only (as reports count them); totals per currency, most used first.
     order_count: int
-    order_total: Decimal
+    order_totals: list[CurrencyTotal]
     last_ordered_at: datetime | None
     last_activity_at: datetime | None
     recent_orders: list[CardOrder]
@@ -113,7 +114,7 @@ async def customer_card(*, session: AsyncSession, actor: Actor, customer_id: int
         owner=owner.name if owner else None,
         stage=customer.stage.value,
         order_count=stats.count,
-        order_total=stats.total,
+        order_totals=stats.totals,
         last_ordered_at=stats.last_ordered_at,
         recent_orders=[
             CardOrder.model_validate(o, from_attributes=True)

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core import audit, care_rules
 from crm_core.access import Actor, get_customer
+from crm_core.analytics.segments import valid_order
 from crm_core.clock import utcnow
 from crm_core.models import Order, OrderItem, PaymentStatus, Product, Stage
 from crm_core.settings import get_settings
@@ -33,9 +34,18 @@ class OrderCreate(BaseModel):
     note: str | None = None
 
 
-class OrderStats(BaseModel):
+class CurrencyTotal(BaseModel):
+    currency: str
     count: int
     total: Decimal
+
+
+class OrderStats(BaseModel):
+    """A customer's purchases as reports count them: valid orders only (not deleted, not
+    cancelled). Money is summed per currency, most used first: ¥ and $ never add up."""
+
+    count: int
+    totals: list[CurrencyTotal]
     last_ordered_at: datetime | None
 
 
@@ -90,12 +100,18 @@ async def record_order(
 
 
 async def order_stats(session: AsyncSession, customer_id: int) -> OrderStats:
-    alive = (Order.customer_id == customer_id) & col(Order.deleted_at).is_(None)
-    stmt = select(
-        func.count(), func.coalesce(func.sum(Order.amount), 0), func.max(Order.ordered_at)
+    stmt = (
+        select(Order.currency, func.count(), func.sum(Order.amount), func.max(Order.ordered_at))
+        .where(Order.customer_id == customer_id, valid_order(Order))
+        .group_by(Order.currency)
+        .order_by(func.count().desc(), func.sum(Order.amount).desc(), Order.currency)
     )
-    count, total, last = (await session.exec(stmt.where(alive))).one()
-    return OrderStats(count=count, total=Decimal(total), last_ordered_at=last)
+    rows = (await session.exec(stmt)).all()
+    return OrderStats(
+        count=sum(n for _, n, _, _ in rows),
+        totals=[CurrencyTotal(currency=c, count=n, total=Decimal(t)) for c, n, t, _ in rows],
+        last_ordered_at=max((last for *_, last in rows), default=None),
+    )
 
 
 async def recent_orders(session: AsyncSession, customer_id: int, *, limit: int = 3) -> list[Order]:

@@ -111,6 +111,14 @@ class PeriodInfo(BaseModel):
         )
 
 
+class CustomerFilterInfo(BaseModel):
+    """The customers a report was narrowed to (filters.customer_ids), as people name them."""
+
+    names: list[str]  # the first few, in id order
+    count: int  # those in the asker's scope
+    company: str | None = None  # the one company they all belong to, if they do
+
+
 class ReportResult(BaseModel):
     query: ReportQuery
     period: PeriodInfo
@@ -123,3 +131,4 @@ class ReportResult(BaseModel):
     totals: list[Decimal | None]
     previous_totals: list[Decimal | None] | None = None
     groups: int  # groups found before top_n cut the list
+    customer_filter: CustomerFilterInfo | None = None

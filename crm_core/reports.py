@@ -17,7 +17,7 @@ from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crm_core.access import Actor
+from crm_core.access import Actor, customer_scope
 from crm_core.analytics import basket, kpis, lead_score, lifetime
 from crm_core.analytics.catalogue import (
     BASKET_METRICS,
@@ -36,6 +36,7 @@ from crm_core.errors import InvalidInput
 from crm_core.models import Customer, Order, Product, Staff, Team
 from crm_core.report_models import (
     Comparison,
+    CustomerFilterInfo,
     DimValue,
     PeriodInfo,
     ReportQuery,
@@ -48,6 +49,7 @@ from crm_core.settings import get_settings
 
 __all__ = [
     "Comparison",
+    "CustomerFilterInfo",
     "DimValue",
     "PeriodInfo",
     "ReportQuery",
@@ -112,6 +114,8 @@ async def run_report(
         totals=[],
         groups=0,
     )
+    if query.filters.customer_ids:
+        result.customer_filter = await _customer_filter(session, actor, query.filters.customer_ids)
     if Dimension.PRODUCT_PAIR in query.dimensions:
         return await _basket(session, frame, query, period, result)
     if Metric.LEAD_SCORE in query.metrics:
@@ -459,6 +463,26 @@ async def _label(
                 value.label = ""
             elif value.id in names:
                 value.label = names[value.id]
+
+
+NAMED_CUSTOMERS = 3
+
+
+async def _customer_filter(
+    session: AsyncSession, actor: Actor, ids: list[int]
+) -> CustomerFilterInfo:
+    """Names for the customer filter, within scope (an id outside it names no one)."""
+    stmt = (
+        select(Customer.name, Customer.company)
+        .where(col(Customer.id).in_(ids), customer_scope(actor))
+        .order_by(col(Customer.id))
+    )
+    rows = (await execute(session, stmt)).all()
+    companies = {company for _, company in rows}
+    company = companies.pop() if len(companies) == 1 else None
+    return CustomerFilterInfo(
+        names=[name for name, _ in rows[:NAMED_CUSTOMERS]], count=len(rows), company=company
+    )
 
 
 async def _names(

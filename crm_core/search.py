@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core.access import Actor, customer_scope
+from crm_core.errors import InvalidInput
 from crm_core.models import Customer, CustomerSearchKey, Role, SearchKind
 from crm_core.normalize import fold, looks_like_phone, normalize_phone
 from crm_core.settings import get_settings
@@ -208,3 +209,40 @@ async def _hits(session: AsyncSession, ranked: list[tuple[int, int]]) -> list[Se
     )
     by_id = {row[0]: row for row in (await session.exec(stmt)).all()}
     return [_hit(by_id[cid], score) for cid, score in ranked if cid in by_id]
+
+
+class CompanyMatch(BaseModel):
+    company: str
+    customer_ids: list[int]
+
+
+async def company_customers(
+    *, session: AsyncSession, actor: Actor, query: str, limit: int = 1000
+) -> list[CompanyMatch]:
+    """Companies whose name (or its pinyin) is or starts with `query`, each with its customers
+    in the actor's scope, most customers first. More than `limit` customers raise
+    InvalidInput: a report filter names customers one by one."""
+    folded = fold(query)
+    if not folded:
+        return []
+    key = col(CustomerSearchKey.key)
+    stmt = (
+        select(col(Customer.company), col(Customer.id))
+        .select_from(CustomerSearchKey)
+        .join(Customer, col(Customer.id) == col(CustomerSearchKey.customer_id))
+        .where(
+            CustomerSearchKey.kind == SearchKind.COMPANY,
+            (key == folded) | ((key > folded) & (key < folded + MAX_KEY)),
+            customer_scope(actor),
+        )
+        .order_by(col(Customer.id))
+        .limit(2 * limit + 2)  # a customer may match by name and by pinyin
+    )
+    by_company: dict[str, tuple[str, set[int]]] = {}
+    for company, customer_id in (await session.exec(stmt)).all():
+        if company and customer_id is not None:
+            by_company.setdefault(fold(company), (company, set()))[1].add(customer_id)
+    if sum(len(ids) for _, ids in by_company.values()) > limit:
+        raise InvalidInput("report_company_too_big", name=query, limit=limit)
+    found = [CompanyMatch(company=c, customer_ids=sorted(ids)) for c, ids in by_company.values()]
+    return sorted(found, key=lambda m: (-len(m.customer_ids), m.company))

@@ -16,7 +16,7 @@ _ALIAS_WORDS = {alias.casefold() for aliases in ALIASES.values() for alias in al
 # cannot be pressed twice: a reminder's row after Done or Snooze, a question after its answer.
 _SPENT_ROW = {"done", "snooze"}
 # The LLM's "which customer?" question and a draft's Send/Discard are answered once too.
-_SPENT_ALL = {"pick", "undo", "nlupick", "nlunew", "draft_send", "draft_discard"}
+_SPENT_ALL = {"pick", "undo", "nlupick", "nlunew", "draft_send", "draft_discard", "reportfor"}
 
 
 def spent_by(payload: str) -> str | None:

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 CHANNEL = Channel.SLACK.value
 EVENTS_PATH = "/slack/events"
 SLASH_COMMAND = "/crm"
+IMAGE_TITLE_LIMIT = 250
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 # Message subtypes that are a person writing to us; edits, joins and bots are not.
 _PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
@@ -349,7 +350,7 @@ class SlackFrontDoor:
         last: str | None = None
         try:
             if reply.image is not None:
-                await self._upload_image(chat_id, reply.image)
+                await self._upload_image(chat_id, reply, thread_ts=thread_ts)
             for message in render_messages(reply):
                 response = await self.client.chat_postMessage(
                     channel=chat_id,
@@ -371,11 +372,22 @@ class SlackFrontDoor:
             raise DeliveryError(str(exc)) from exc
         return last
 
-    async def _upload_image(self, chat_id: str, image: bytes) -> None:
+    async def _upload_image(self, chat_id: str, reply: Reply, *, thread_ts: str | None) -> None:
+        """The reply's image (a chart), titled with its first line, in the same thread as
+        the text that follows it."""
+        assert reply.image is not None
         if chat_id.startswith(("U", "W")):  # a person: uploads need their DM's channel id
             opened = await self.client.conversations_open(users=chat_id)
             chat_id = opened["channel"]["id"]
-        await self.client.files_upload_v2(channel=chat_id, content=image, filename="chart.png")
+        headline = reply.text.split("\n", 1)[0].strip()[:IMAGE_TITLE_LIMIT] or None
+        await self.client.files_upload_v2(
+            channel=chat_id,
+            content=reply.image,
+            filename="chart.png",
+            title=headline,
+            alt_txt=headline,
+            thread_ts=thread_ts,
+        )
 
     # --- attachments ---
 

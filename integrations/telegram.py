@@ -50,7 +50,7 @@ from bot.i18n import normalize_language, t
 from crm_core.models import Channel
 from crm_core.settings import Settings, get_settings
 from integrations.chats import ChatLocks, as_command, destination, spent_by
-from integrations.telegram_render import split_reply
+from integrations.telegram_render import photo_caption, split_reply
 
 log = logging.getLogger(__name__)
 CHANNEL = Channel.TELEGRAM.value
@@ -430,7 +430,10 @@ class TelegramFrontDoor:
     async def _send_chunks(self, chat_id: str, reply: Reply) -> str | None:
         last: Message | None = None
         if reply.image is not None:
-            last = await self._call(lambda: self.bot.send_photo(chat_id=chat_id, photo=reply.image))
+            caption = photo_caption(reply)
+            last = await self._call(
+                lambda: self.bot.send_photo(chat_id=chat_id, photo=reply.image, caption=caption)
+            )
         for chunk in split_reply(reply):
             markup = _keyboard(chunk.buttons)
             last = await self._call(

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 # Telegram counts message length in UTF-16 code units, after entity parsing. We measure the
 # HTML source, which is never shorter than what Telegram counts.
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 _PRE_OPEN, _PRE_CLOSE = "<pre>", "</pre>"
 
@@ -74,6 +75,13 @@ def _lines(reply: Reply, limit: int) -> tuple[list[_Line], _Line | None]:
     budget = limit - telegram_length(_PRE_OPEN + _PRE_CLOSE) - 1
     rows = [_Line(piece, True) for row in rendered[2:] for piece in _hard_split(row, budget)]
     return [*lines, header, *rows], header
+
+
+def photo_caption(reply: Reply) -> str | None:
+    """The reply's first line under its image (a chart's headline), so the photo says what
+    it shows in the chat list and in notifications; plain text, within Telegram's limit."""
+    first = reply.text.split("\n", 1)[0].strip()
+    return _hard_split(first, CAPTION_LIMIT)[0] if first else None
 
 
 def split_reply(reply: Reply, limit: int = TEXT_LIMIT) -> list[TelegramMessage]:

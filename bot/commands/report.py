@@ -13,9 +13,9 @@ from bot.commands.grammar import parse_command, split_colon
 from bot.commands.handlers import button, command
 from bot.context import Context
 from bot.events import Button, Reply
-from bot.report_llm import Ambiguous
+from bot.report_customers import PICK_VERB, AmbiguousCustomer, which_customer
 from bot.report_narrative import model_narrative
-from bot.report_questions import ambiguous_choices, understand
+from bot.report_questions import understand
 from bot.report_view import ReportWords, definition_line, is_private, narrative, report_reply
 from bot.segment_parser import parse_segment
 from bot.views import data_of
@@ -23,7 +23,7 @@ from crm_core.analytics.catalogue import Dimension
 from crm_core.analytics.segments import SegmentDefinition
 from crm_core.errors import InvalidInput
 from crm_core.models import Cadence, InboxMessage, Role
-from crm_core.reports import ReportQuery, ReportResult
+from crm_core.reports import ReportResult
 
 CADENCE_WORDS = {
     "daily": Cadence.DAILY,
@@ -60,9 +60,12 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     """Answer a question about the numbers, with a table, a chart and the definitions."""
     if not rest:
         return examples(ctx)
-    query = await understand(ctx, rest)
-    if not isinstance(query, ReportQuery):
-        return unclear(ctx, query)
+    try:
+        query = await understand(ctx, rest, picked=picked)
+    except AmbiguousCustomer as ambiguous:
+        return [which_customer(ctx, ambiguous)]
+    if query is None:
+        return examples(ctx)
     try:
         result = await report_actions.run_report(ctx, query)
     except InvalidInput as error:
@@ -72,15 +75,6 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
         metric = ctx.t(f"report_metric_{error.params['metric']}")
         return [Reply(text=ctx.t(error.code, **{**error.params, "metric": metric}))]
     return [await answer_reply(ctx, rest, result)]
-
-
-def unclear(ctx: Context, found: Ambiguous | None) -> list[Reply]:
-    """Examples when the question was not understood; the candidates when a customer named
-    in it was not one customer."""
-    if found is None:
-        return examples(ctx)
-    code = "report_customer_pick" if found.hits else "report_customer_unknown"
-    return [Reply(text=ctx.t(code, ref=found.ref, choices=ambiguous_choices(found)))]
 
 
 async def answer_reply(ctx: Context, question: str, result: ReportResult) -> Reply:
@@ -104,11 +98,16 @@ async def answer_reply(ctx: Context, question: str, result: ReportResult) -> Rep
 
 
 async def _pin(ctx: Context, cadence: Cadence, question: str) -> list[Reply]:
-    query = await understand(ctx, question)
-    if not isinstance(query, ReportQuery):
-        return unclear(ctx, query)
+    try:
+        query = await understand(ctx, question)
+    except AmbiguousCustomer:
+        return [Reply(text=ctx.t("pin_private_customer"))]
+    if query is None:
+        return examples(ctx)
     if Dimension.CUSTOMER in query.dimensions:
         return [Reply(text=ctx.t("pin_private"))]
+    if query.filters.customer_ids:
+        return [Reply(text=ctx.t("pin_private_customer"))]
     view = await report_actions.pin_report(
         ctx, report_actions.PinArgs(question=question, query=query, cadence=cadence)
     )
@@ -156,10 +155,9 @@ async def pin(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     return await _pin(ctx, cadence, tail.strip())
 
 
-@button("pin")
-async def press_pin(ctx: Context, arg: str) -> list[Reply]:
-    """A pin button under a report: pin the question that report answered."""
-    cadence_word, _, message_id = arg.partition(":")
+async def asked_question(ctx: Context, message_id: str) -> str | None:
+    """The question of the /report message `message_id` this person sent (the inbox keeps
+    its text), so a button under the answer can name it in 64 bytes."""
     async with ctx.transaction() as session:
         stmt = select(InboxMessage).where(
             InboxMessage.channel == ctx.incoming.channel,
@@ -167,12 +165,31 @@ async def press_pin(ctx: Context, arg: str) -> list[Reply]:
             InboxMessage.staff_id == ctx.actor.staff_id,
         )
         asked = (await session.exec(stmt)).first()
-    if asked is None or not asked.text or cadence_word not in set(Cadence):
-        return [Reply(text=ctx.t("pick_expired"))]
+    if asked is None or not asked.text:
+        return None
     # The report answered a /report command, or a question asked in plain words.
     parsed = parse_command(asked.text)
-    question = parsed.rest if parsed is not None and parsed.name == "report" else asked.text
+    return parsed.rest if parsed is not None and parsed.name == "report" else asked.text
+
+
+@button("pin")
+async def press_pin(ctx: Context, arg: str) -> list[Reply]:
+    """A pin button under a report: pin the question that report answered."""
+    cadence_word, _, message_id = arg.partition(":")
+    question = await asked_question(ctx, message_id)
+    if question is None or cadence_word not in set(Cadence):
+        return [Reply(text=ctx.t("pick_expired"))]
     return await _pin(ctx, Cadence(cadence_word), question)
+
+
+@button(PICK_VERB)
+async def press_report_for(ctx: Context, arg: str) -> list[Reply]:
+    """ "Which 张伟?" answered: the question asked again, for the customer picked."""
+    customer, _, message_id = arg.partition(":")
+    question = await asked_question(ctx, message_id)
+    if question is None or not customer.isdigit():
+        return [Reply(text=ctx.t("pick_expired"))]
+    return await report(ctx, question, int(customer))
 
 
 def describe_segment(ctx: Context, definition: SegmentDefinition) -> str:

@@ -153,11 +153,40 @@ async def test_segment_saved_and_used_in_a_report(assistant, shop):
     assert "筛选：分群=老客户" in revenue.text
 
 
+async def test_saving_a_segment_can_be_undone(assistant, shop):
+    await say(assistant, "王经理", "/分群 老客户: 买过≥2次 上海")  # A and D
+    changed = await say(assistant, "王经理", "/分群 老客户: 买过≥2次 杭州")  # F only
+    assert changed.text.startswith("分群“老客户”已保存：目前有 1 位客户符合。")
+
+    undone = await say(assistant, "王经理", "/撤销")
+    assert undone.text.startswith("已撤销:分群 #")
+    assert "老客户：买过 ≥ 2 次, 城市 上海" in (await say(assistant, "王经理", "/分群")).text
+    revenue = await say(assistant, "王经理", "/报表 老客户上个月的销售额")
+    assert revenue.text.startswith("上个月销售额：¥650.00")  # A 500 + D 150, as first saved
+
+    await say(assistant, "王经理", "/撤销")  # and the creation
+    assert (await say(assistant, "王经理", "/分群")).text.startswith("还没有保存分群")
+    assert (await say(assistant, "王经理", "/撤销")).text == "没有可以撤销的修改。"
+    # The name is free again, and a rep's undo never touches the manager's segment.
+    await say(assistant, "王经理", "/分群 老客户: 买过≥2次")
+    assert (await say(assistant, "李娜", "/undo")).text == "没有可以撤销的修改。"
+    assert "老客户" in (await say(assistant, "王经理", "/分群")).text
+
+
 async def test_card_shows_tier_and_reason(assistant, shop):
     await recompute_tiers(assistant.sessions, utcnow())
     card = await say(assistant, "李娜", f"/客户 #{shop['G']}")
     assert "客户等级: 沉睡（已经 541 天没有下单）" in card.text
     assert "风险: 高" in card.text
+
+
+async def test_card_purchases_agree_with_the_reports(assistant, staffing, shop):
+    # 客户D: ¥50 (Sep), ¥150 (Oct 30), ¥999 cancelled (Oct 31), ¥70 (Nov 1).
+    card = await say(assistant, "陈明", f"/客户 #{shop['D']}")
+    assert "订单:3 笔,合计 ¥270.00 · 最近 " in card.text
+    # Tom's 客户E bought in dollars: shown in dollars, never as yuan.
+    english = await say(assistant, "Tom", f"/customer #{shop['E']}")
+    assert "Orders: 1, total $1,000.00" in english.text
 
 
 # The CLI opens the store by URL, which can name the test's SQLite file but not the test's

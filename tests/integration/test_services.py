@@ -23,6 +23,7 @@ from crm_core.models import (
     FeedbackKind,
     FeedbackStatus,
     Interaction,
+    Order,
     PaymentStatus,
     Reminder,
     ReminderStatus,
@@ -165,7 +166,7 @@ async def test_card_gathers_orders_interactions_tasks_and_feedback(sessions, sta
     async with sessions() as session:
         card = await customer_card(session=session, actor=lina, customer_id=customer.id)
     assert card.order_count == 2
-    assert card.order_total == Decimal("1500.50")
+    assert [(t.currency, t.total) for t in card.order_totals] == [("CNY", Decimal("1500.50"))]
     assert card.stage == Stage.CUSTOMER
     assert {o.payment_status for o in card.recent_orders} == {
         PaymentStatus.UNPAID.value,
@@ -175,6 +176,44 @@ async def test_card_gathers_orders_interactions_tasks_and_feedback(sessions, sta
     assert [r.text for r in card.open_reminders] == ["发报价"]
     assert card.recent_feedback[0].kind == FeedbackKind.COMPLAINT
     assert card.recent_feedback[0].status == FeedbackStatus.OPEN
+
+
+async def test_card_counts_orders_as_reports_do(sessions, staffing):
+    """Cancelled and deleted orders are not purchases; ¥ and $ are summed apart."""
+    lina = staffing.lina
+    customer = await new_customer(sessions, lina)
+    day = utcnow() - timedelta(days=10)
+
+    def order(days: int, amount: str, currency: str = "CNY", **extra) -> Order:
+        return Order(
+            customer_id=customer.id,
+            ordered_at=day + timedelta(days=days),
+            amount=Decimal(amount),
+            currency=currency,
+            **extra,
+        )
+
+    async with sessions() as session, session.begin():
+        session.add(order(0, "800", payment_status=PaymentStatus.PAID))
+        session.add(order(5, "5000", payment_status=PaymentStatus.CANCELLED))
+    async with sessions() as session:
+        card = await customer_card(session=session, actor=lina, customer_id=customer.id)
+    assert card.order_count == 1
+    assert [(t.currency, t.total) for t in card.order_totals] == [("CNY", Decimal("800.00"))]
+    assert card.last_ordered_at == day  # the cancelled order is later but is no purchase
+
+    async with sessions() as session, session.begin():
+        session.add(order(1, "200", "USD"))
+        session.add(order(2, "100"))
+        session.add(order(3, "9999", deleted_at=utcnow()))
+    async with sessions() as session:
+        card = await customer_card(session=session, actor=lina, customer_id=customer.id)
+    assert card.order_count == 3
+    assert [(t.currency, t.count, t.total) for t in card.order_totals] == [
+        ("CNY", 2, Decimal("900.00")),
+        ("USD", 1, Decimal("200.00")),
+    ]
+    assert card.last_ordered_at == day + timedelta(days=2)
 
 
 async def test_reminders_complete_snooze_and_list_due(sessions, staffing):

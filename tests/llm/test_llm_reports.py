@@ -134,7 +134,7 @@ async def test_a_named_customer_narrows_the_report_within_the_askers_scope(
     fake.script(tool_calls(("run_report", theirs)))
     reply = await only(await say(assistant, "李娜", "/报表 客户C今年买了多少"))
     assert reply.table is None
-    assert reply.text == f"没有找到客户“#{shop['C']}”（或不在你的可见范围内）。"
+    assert reply.text.startswith(f"没有找到“#{shop['C']}”")
 
 
 async def test_with_the_model_down_a_plain_numbers_question_is_still_answered(

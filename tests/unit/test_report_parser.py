@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.report_parser import Vocabulary, chinese_number, parse_question
+from bot.report_parser import Vocabulary, chinese_number, parse_question, read_question
 from bot.segment_parser import parse_segment
 
 VOCAB = Vocabulary(
@@ -208,3 +208,70 @@ def test_segment_conditions_in_both_languages(text):
     definition = parse_segment(text, vocab)
     assert (definition.min_orders, definition.no_order_days) == (3, 60)
     assert len(definition.cities) == 1
+
+
+@pytest.mark.parametrize("question", list(QUESTIONS))
+def test_the_known_questions_name_no_customer(question):
+    assert read_question(question, VOCAB).customer_ref is None
+
+
+# question -> (the name read, the metric, the period kind)
+NAMED = {
+    "张伟今年买了多少": ("张伟", "revenue", "this_year"),
+    "张伟这个客户今年买了多少?": ("张伟", "revenue", "this_year"),
+    "客户张伟的订单数": ("张伟", "orders", "this_month"),
+    "李娜的客户张伟今年消费了多少": ("张伟", "revenue", "this_year"),
+    "华信本季度销售额": ("华信", "revenue", "this_quarter"),
+    "华信科技公司今年的订单数": ("华信科技", "orders", "this_year"),
+    "客户A上个月销售额": ("客户A", "revenue", "last_month"),
+    "张伟近3个月的跟进次数": ("张伟", "interactions", "last_months"),
+    "how much did Jane Smith buy this year": ("Jane Smith", "revenue", "this_year"),
+    "Jane Smith's revenue this year": ("Jane Smith", "revenue", "this_year"),
+    "revenue from Acme Corp this quarter": ("Acme Corp", "revenue", "this_quarter"),
+    "how much has acme spent this year?": ("acme", "revenue", "this_year"),
+    "how many orders did Jane place last month": ("Jane", "orders", "last_month"),
+}
+
+
+@pytest.mark.parametrize("question", list(NAMED))
+def test_a_name_left_over_is_read_as_a_customer(question):
+    parsed = read_question(question, VOCAB)
+    name, metric, period = NAMED[question]
+    assert parsed is not None and parsed.customer_ref == name
+    assert [m.value for m in parsed.query.metrics] == [metric]
+    assert parsed.query.period.kind.value == period
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "上个月复购率多少?",
+        "请告诉我本季度的销售额是多少?",
+        "上海客户的客单价是多少",
+        "李娜的客户今年买了多少",
+        "打印机哪几个月卖得好",
+        "本月销售额 订单数 客单价",
+        "what was revenue last month?",
+        "show me the total revenue for this quarter",
+        "2025年销售额",
+    ],
+)
+def test_filler_is_not_taken_for_a_name(question):
+    parsed = read_question(question, VOCAB)
+    assert parsed is not None and parsed.customer_ref is None
+
+
+def test_rankings_of_many_customers_read_no_name():
+    assert read_question("张伟 哪些客户有流失风险", VOCAB).customer_ref is None
+    assert read_question("华信 经常一起买的产品", VOCAB).customer_ref is None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_example_we_show_is_understood(lang):
+    from bot.i18n import t
+
+    lines = t(lang, "report_examples").split("\n")[1:]
+    examples = [q.strip() for line in lines for q in line.lstrip("• ").split(" · ")]
+    assert len(examples) >= 9
+    for question in examples:
+        assert parse_question(question, VOCAB) is not None, question
