@@ -247,3 +247,14 @@ async def test_help_and_usage_show_the_segment_forms(assistant, shop):
     assert "/draft segment=NAME" in en_help.text
     usage = await say(assistant, "Tom", "/remind segment=NY")
     assert "/remind segment=win-back next Monday 10am: call back" in usage.text
+
+
+async def test_undoing_many_reminders_counts_them_instead_of_listing(assistant, sessions, shop):
+    await say(assistant, "王经理", "/分群 买过的: 买过≥1次")
+    created = await say(assistant, "王经理", "/提醒 分群=买过的 明天上午9点: 回访")
+    assert "的 6 位客户创建提醒" in created.text
+    assert "客户：客户A, 客户B, 客户C, 客户D, 客户F 等另外 1 位" in created.text
+    undone = await say(assistant, "王经理", button="undo")
+    assert undone.text == "已撤销:6 × 提醒。"
+    statuses = {r.status for r in (await reminders_by_customer(sessions)).values()}
+    assert statuses == {ReminderStatus.CANCELLED}
