@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from bot.actions import FindResult, LogResult, ReminderView, TodayResult
+from bot.actions import FindResult, LogResult, ReminderView, TodayResult, UndoResult
 from bot.context import Context
 from bot.events import Button, Reply, Table
 from bot.i18n import format_day, format_money
@@ -31,6 +31,25 @@ def reminder_buttons(ctx: Context, reminder_id: int, *, undo: bool = False) -> l
 
 def undo_button(ctx: Context) -> list[list[Button]]:
     return [[Button(label=ctx.t("btn_undo"), payload="undo")]]
+
+
+# Undone entries listed one by one up to this many of a kind; more are counted.
+UNDO_LISTED = 5
+
+
+def undone_what(ctx: Context, result: UndoResult) -> str:
+    """ "reminder #3, order #7", or "200 × reminder" when one request changed many."""
+    by_entity: dict[str, list[int]] = {}
+    for _, entity, eid in result.undone:
+        by_entity.setdefault(entity, []).append(eid)
+    parts = []
+    for entity, ids in by_entity.items():
+        name = ctx.t("entity_" + entity)
+        if len(ids) > UNDO_LISTED:
+            parts.append(f"{len(ids)} × {name}")
+        else:
+            parts += [f"{name} #{eid}" for eid in ids]
+    return ", ".join(parts)
 
 
 def hit_line(hit: SearchHit) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core import audit, interactions
@@ -69,6 +70,19 @@ async def save_draft(session: AsyncSession, actor: Actor, draft: MessageDraft) -
     session.add(draft)
     await session.flush()
     return draft
+
+
+async def with_open_draft(session: AsyncSession, customer_ids: list[int], kind: str) -> set[int]:
+    """Those of `customer_ids` with a draft of `kind` still waiting for review (anyone's):
+    a second one would only duplicate it (and a win-back's discount code)."""
+    if not customer_ids:
+        return set()
+    stmt = select(MessageDraft.customer_id).where(
+        col(MessageDraft.customer_id).in_(customer_ids),
+        MessageDraft.kind == kind,
+        MessageDraft.status == DraftStatus.DRAFT,
+    )
+    return set((await session.exec(stmt)).all())
 
 
 async def get_draft(session: AsyncSession, actor: Actor, draft_id: int) -> MessageDraft:

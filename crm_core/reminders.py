@@ -9,10 +9,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core import audit
-from crm_core.access import Actor, get_customer, reminder_scope
+from crm_core.access import Actor, customer_scope, get_customer, reminder_scope
+from crm_core.analytics.segments import count_members, segment_condition
 from crm_core.clock import utcnow
 from crm_core.errors import InvalidInput, NotFound
-from crm_core.models import Customer, DeliveryState, Reminder, ReminderSource, ReminderStatus
+from crm_core.models import (
+    Customer,
+    DeliveryState,
+    Reminder,
+    ReminderSource,
+    ReminderStatus,
+    Segment,
+)
 
 ACTIVE = (ReminderStatus.OPEN, ReminderStatus.SNOOZED)
 
@@ -47,6 +55,55 @@ async def create_reminder(
         after=audit.snapshot(reminder),
     )
     return reminder
+
+
+async def create_segment_reminders(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    segment: Segment,
+    due_at: datetime,
+    text: str,
+    cap: int,
+) -> list[tuple[Reminder, Customer]]:
+    """One reminder per member of `segment` that `actor` may see, owned by `actor` like a
+    reminder about one customer. Every one is audited under the actor's request, so one
+    undo cancels them all. More than `cap` members: InvalidInput, nothing created (a
+    bigger list is a campaign to narrow down, not a to-do list)."""
+    if due_at.tzinfo is None:
+        raise InvalidInput("bad_when", value=str(due_at))
+    now = utcnow()
+    stmt = (
+        select(Customer)
+        .where(customer_scope(actor), segment_condition(segment, now))
+        .order_by(col(Customer.id))
+        .limit(cap + 1)
+    )
+    members = list((await session.exec(stmt)).all())
+    if len(members) > cap:
+        count = await count_members(session=session, actor=actor, segment=segment, now=now)
+        raise InvalidInput("segment_reminders_too_many", name=segment.name, count=count, cap=cap)
+    created = [
+        Reminder(
+            **ReminderCreate(due_at=due_at, text=text, customer_id=member.id).model_dump(),
+            owner_id=actor.staff_id,
+            created_by=actor.staff_id,
+        )
+        for member in members
+    ]
+    session.add_all(created)
+    await session.flush()
+    for reminder in created:
+        assert reminder.id is not None
+        await audit.record(
+            session,
+            actor,
+            action="create",
+            entity="reminder",
+            entity_id=reminder.id,
+            after=audit.snapshot(reminder),
+        )
+    return list(zip(created, members, strict=True))
 
 
 async def get_reminder(session: AsyncSession, actor: Actor, reminder_id: int) -> Reminder:

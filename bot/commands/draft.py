@@ -1,9 +1,11 @@
-"""`/draft C birthday|followup|winback|thanks [notes]` (/草拟), and the draft's buttons."""
+"""`/draft C birthday|followup|winback|thanks [notes]` (/草拟), also for a whole segment
+(`/draft segment=NAME winback`), and the draft's buttons."""
 
 from __future__ import annotations
 
-from bot import drafting
+from bot import drafting, segment_actions, segment_views
 from bot.commands.errors import Usage
+from bot.commands.grammar import join_segment_key, segment_ref
 from bot.commands.handlers import button, command, customer_or_choice
 from bot.context import Context
 from bot.events import Reply
@@ -11,7 +13,7 @@ from bot.events import Reply
 
 @command("draft")
 async def draft(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
-    words = rest.split()
+    words = join_segment_key(rest).split()
     for i, word in enumerate(words):
         kind = drafting.KIND_WORDS.get(word.casefold())
         if kind is not None and (i >= 1 or picked is not None):
@@ -19,6 +21,12 @@ async def draft(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     else:
         raise Usage("draft")
     ref, notes = " ".join(words[:i]), " ".join(words[i + 1 :])
+    if picked is None and (segment := segment_ref(ref)) is not None:
+        result = await segment_actions.draft_segment(
+            ctx,
+            segment_actions.DraftSegmentArgs(segment=segment, kind=kind, notes=notes or None),
+        )
+        return segment_views.drafts_replies(ctx, result)
     cid = await customer_or_choice(ctx, command="draft", ref=ref, rest=rest, picked=picked)
     if isinstance(cid, list):
         return cid

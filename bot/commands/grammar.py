@@ -34,6 +34,8 @@ _COMMAND = re.compile(r"^[/／](?P<word>[^\s@:：]+)(@\S+)?[\s:：]*(?P<rest>.*)
 _BARE_CJK = re.compile(r"^(?P<word>[\u4e00-\u9fff]{1,3})(\s+|$)(?P<rest>.*)$", re.DOTALL)
 # "C: TEXT" with an ASCII or full-width colon.
 _COLON = re.compile(r"[:：]")
+# "segment=老客户召回" / "分群＝Win back" in place of a customer, in the key=value style of /new.
+_SEGMENT_KEY = re.compile(r"^(?:segment|seg|分群)\s*[=＝]\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,19 @@ def split_colon(rest: str) -> tuple[str, str] | None:
         return None
     head, tail = parts[0].strip(), parts[1].strip()
     return (head, tail) if head and tail else None
+
+
+def segment_ref(ref: str) -> str | None:
+    """ "分群=老客户召回" or "segment = Win back" -> the segment's name; None for a customer."""
+    ref = ref.strip()
+    match = _SEGMENT_KEY.match(ref)
+    if match is None:
+        return None
+    return ref[match.end() :].strip().strip("\"'“”‘’「」") or None
+
+
+def join_segment_key(rest: str) -> str:
+    """ "segment = win-back winback" -> "segment=win-back winback": the name stays one word
+    for grammars that split on spaces (/draft)."""
+    match = _SEGMENT_KEY.match(rest.strip())
+    return f"segment={rest.strip()[match.end() :]}" if match else rest

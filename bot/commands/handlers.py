@@ -6,9 +6,9 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot import actions, views
+from bot import actions, segment_actions, segment_views, views
 from bot.commands.errors import BadWhen, Usage
-from bot.commands.grammar import ALIASES, split_colon
+from bot.commands.grammar import ALIASES, segment_ref, split_colon
 from bot.commands.infer import interaction_kind
 from bot.commands.newcustomer import parse_new_customer
 from bot.commands.resolve import resolve_customer
@@ -143,6 +143,11 @@ async def remind(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
         raise Usage("remind")
     head, what = parts
     ref, due_at = split_ref_and_when(ctx, head)
+    if picked is None and (segment := segment_ref(ref)) is not None:
+        created = await segment_actions.remind_segment(
+            ctx, segment_actions.RemindSegmentArgs(segment=segment, due_at=due_at, text=what)
+        )
+        return [segment_views.reminders_reply(ctx, created)]
     customer_id: int | None = None
     if ref or picked is not None:
         cid = await customer_or_choice(ctx, command="remind", ref=ref, rest=rest, picked=picked)
@@ -280,8 +285,11 @@ async def undo(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     result = await actions.undo(ctx, actions.NoArgs())
     if not result.undone:
         return [Reply(text=ctx.t("undo_nothing"), data=views.data_of(result))]
-    what = ", ".join(f"{ctx.t('entity_' + entity)} #{eid}" for _, entity, eid in result.undone)
-    return [Reply(text=ctx.t("undo_done", what=what), data=views.data_of(result))]
+    return [
+        Reply(
+            text=ctx.t("undo_done", what=views.undone_what(ctx, result)), data=views.data_of(result)
+        )
+    ]
 
 
 @command("help")

@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from bot.commands.grammar import ParsedCommand, parse_command, split_colon
+from bot.commands.grammar import (
+    ParsedCommand,
+    join_segment_key,
+    parse_command,
+    segment_ref,
+    split_colon,
+)
 from bot.commands.infer import interaction_kind
 from bot.commands.newcustomer import parse_new_customer
 from crm_core.errors import InvalidInput
@@ -85,3 +91,26 @@ def test_new_customer_without_a_name_or_with_a_bad_date() -> None:
     assert parse_new_customer("13800138000") is None
     with pytest.raises(InvalidInput):
         parse_new_customer("张伟 生日=13月40日")
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("分群=老客户召回", "老客户召回"),
+        ("分群 ＝ 老客户召回", "老客户召回"),
+        ("segment=win-back", "win-back"),
+        ("Segment = Win back", "Win back"),
+        ("segment=“老客户 召回”", "老客户 召回"),
+        ("segment=", None),
+        ("张伟", None),
+        ("segmentation lead", None),
+    ],
+)
+def test_segment_ref(ref: str, expected: str | None) -> None:
+    assert segment_ref(ref) == expected
+
+
+def test_join_segment_key_keeps_the_name_one_word() -> None:
+    assert join_segment_key("segment = win-back winback") == "segment=win-back winback"
+    assert join_segment_key("分群＝老客户 召回") == "segment=老客户 召回"
+    assert join_segment_key("张伟 生日") == "张伟 生日"
