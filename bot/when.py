@@ -461,7 +461,8 @@ def _fallback(text: str, now: datetime) -> datetime | None:
         "TIMEZONE": tz_name,
         "RETURN_TIME_AS_PERIOD": True,
     }
-    data = DateDataParser(settings=settings).get_date_data(text)
+    # Only the two languages we speak: detecting among ~200 locales costs seconds at first use.
+    data = DateDataParser(languages=["en", "zh"], settings=settings).get_date_data(text)
     if data.date_obj is None:
         return None
     found = data.date_obj.astimezone(now.tzinfo)
