@@ -18,6 +18,7 @@ from crm_core.models import (
     Order,
     Reminder,
     ReminderStatus,
+    ReportPin,
     Segment,
 )
 from crm_core.search_keys import refresh_search_keys
@@ -30,6 +31,7 @@ UNDOABLE: dict[str, type[SQLModel]] = {
     "feedback": Feedback,
     "reminder": Reminder,
     "segment": Segment,
+    "report_pin": ReportPin,
 }
 
 

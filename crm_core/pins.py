@@ -103,7 +103,8 @@ async def remove_pin(
     pin = pins.get(pin_id)
     if pin is None:
         raise NotFound("pin_not_found", id=pin_id)
-    before = audit.snapshot(pin)
+    # Only what removing changes: undoing it must not also rewind the schedule.
+    before = audit.snapshot(pin, {"deleted_at"})
     pin.deleted_at = now
     session.add(pin)
     await audit.record(

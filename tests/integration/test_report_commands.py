@@ -131,6 +131,13 @@ async def test_pin_a_report_and_deliver_it_once(assistant, sessions, staffing, s
     removed = await say(assistant, "王经理", "/置顶 取消 1")
     assert removed.text == "已取消订阅 #1。"
     assert (await say(assistant, "王经理", "/置顶 列表")).text.startswith("还没有订阅的报表")
+    # Removing was a slip: /撤销 brings the pin back on its schedule, not an earlier one.
+    assert "定时报表 #1" in (await say(assistant, "王经理", "/撤销")).text
+    assert "#1 每周一：各销售本月销售额" in (await say(assistant, "王经理", "/置顶 列表")).text
+    assert await due_pin_deliveries(sessions, utcnow()) == []
+    # And undoing the pin itself stops it.
+    await say(assistant, "王经理", "/撤销")
+    assert (await say(assistant, "王经理", "/置顶 列表")).text.startswith("还没有订阅的报表")
 
 
 async def test_pin_button_pins_the_question_that_was_asked(assistant, shop):
