@@ -315,7 +315,14 @@ class SlackFrontDoor:
         for reply in replies:
             target = destination(incoming, reply)
             try:
-                if target == incoming.chat_id and origin.response_url and reply.image is None:
+                in_dm = incoming.chat_id.startswith("D")
+                if target == incoming.chat_id and origin.response_url and not in_dm:
+                    # A slash command in a channel is answered to the person alone; a chart
+                    # cannot ride in an ephemeral message, so it goes to their DM.
+                    await self._respond(origin.response_url, reply)
+                    if reply.image is not None:
+                        await self._upload_image(incoming.sender_id, reply, thread_ts=None)
+                elif target == incoming.chat_id and origin.response_url and reply.image is None:
                     await self._respond(origin.response_url, reply)
                 else:
                     thread = origin.thread_ts if target == incoming.chat_id else None

@@ -194,3 +194,23 @@ async def test_a_customer_list_asked_in_a_slack_channel_goes_to_a_dm(
     assert chart.startswith(PNG)
     assert "CN¥2,000.50" in block_text(total.params["blocks"])
     assert [slack_api.files[f["id"]][:8] for f in _files(chart_in_thread.params["files"])] == [PNG]
+
+
+async def test_a_slash_command_report_in_a_channel_stays_private_with_its_chart_in_the_dm(
+    slack_api, sessions, orders
+):
+    slack_api.add_user(ADMIN, locale="en-US")
+    settings = use_settings(**slack_settings(slack_api))
+    async with running(sessions, settings, slack(settings)) as platforms:
+        client = SlackClient(slack_api, platforms)
+        await slack_link(client, sessions, ADMIN, "Admin")
+        await client.command(ADMIN, "report revenue last month", channel="C0SALES")
+        answer = (await client.responses(2))[-1]  # the first answered the linking
+        await slack_api.wait_for("files.completeUploadExternal", channel_id="D0ADMIN")
+    assert answer["response_type"] == "ephemeral"
+    assert "CN¥2,000.50" in block_text(answer["blocks"])
+    # Nothing was posted in the channel itself; the chart went to the person's DM.
+    assert not slack_api.sent("chat.postMessage", channel="C0SALES")
+    assert not slack_api.sent("files.completeUploadExternal", channel_id="C0SALES")
+    [chart] = uploads_to(slack_api, "D0ADMIN")
+    assert chart.startswith(PNG)
