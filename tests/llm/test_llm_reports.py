@@ -129,6 +129,7 @@ async def test_a_named_customer_narrows_the_report_within_the_askers_scope(
     fake.script(tool_calls(("run_report", this_year)), error(400))
     reply = await only(await say(assistant, "李娜", "/报表 客户A今年买了多少"))
     assert reply.table is not None and reply.table.rows[0][0] == "¥600.00"  # 100 + 200 + 300
+    assert "客户A" in reply.text.split("\n")[1]  # the definition line names the filter
     # 客户C belongs to 陈明: for 李娜 it does not exist, and nothing is reported.
     theirs = {**this_year, "filters": {"customers": [f"#{shop['C']}"]}}
     fake.script(tool_calls(("run_report", theirs)))
@@ -143,3 +144,25 @@ async def test_with_the_model_down_a_plain_numbers_question_is_still_answered(
     fake.script(*[error(500)] * 6)
     reply = await only(await say(assistant, "王经理", "上个月复购率多少?"))
     assert reply.text.startswith("上个月复购率：25.0%") and reply.table is not None
+
+
+async def test_a_name_the_model_passes_on_that_fits_two_customers_is_asked_with_buttons(
+    assistant, fake, shop
+):
+    await say(assistant, "李娜", "/新建 张伟 13800138000 公司=华信科技")
+    await say(assistant, "李娜", "/新建 张伟 13900139000 公司=恒达贸易")
+    this_year = {
+        **SHANGHAI_LAST_MONTH,
+        "filters": {"customers": ["张伟"]},
+        "period": {"kind": "this_year"},
+        "compare": "none",
+    }
+    fake.script(tool_calls(("run_report", this_year)))
+    question = await only(await say(assistant, "李娜", "/报表 张伟今年买了多少"))
+    assert question.private and question.table is None
+    labels = {b.label: b.payload for row in question.buttons for b in row}
+    [huaxin] = [payload for label, payload in labels.items() if "华信科技" in label]
+    # The press asks the model again and narrows the report to the customer picked.
+    fake.script(tool_calls(("run_report", this_year)), error(400))
+    answer = await only(await say(assistant, "李娜", button=huaxin))
+    assert answer.table is not None and "张伟（华信科技）" in answer.text.split("\n")[1]
