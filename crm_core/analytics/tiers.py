@@ -70,11 +70,38 @@ class TierReason(BaseModel):
 
 @dataclass
 class CustomerHistory:
-    """One customer's valid orders, oldest first, as the recompute streams them."""
+    """One customer's valid orders, oldest first."""
 
     times: list[datetime] = field(default_factory=list)
     amounts: list[Decimal] = field(default_factory=list)
     currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSummary:
+    """What the rules need of one customer's orders: a few figures instead of the whole
+    history, so the daily run over every customer holds 100k of these, not 1M orders."""
+
+    currency: str
+    first_at: datetime
+    last_at: datetime
+    orders_12m: int
+    revenue_12m: Decimal
+    own_gap_days: float | None  # None: fewer than two orders on different days
+
+    @classmethod
+    def of(cls, h: CustomerHistory, now: datetime) -> CustomerSummary:
+        since = now - timedelta(days=365)
+        recent = [a for t, a in zip(h.times, h.amounts, strict=True) if t >= since]
+        beat = rhythm(h.times, 0.0)
+        return cls(
+            currency=h.currency,
+            first_at=h.times[0],
+            last_at=h.times[-1],
+            orders_12m=len(recent),
+            revenue_12m=sum(recent, Decimal(0)),
+            own_gap_days=beat.usual_gap_days if beat.own else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,12 +119,6 @@ class TierRun:
     tiers: dict[str, int]
 
 
-def _revenue_12m(h: CustomerHistory, now: datetime) -> tuple[int, Decimal]:
-    since = now - timedelta(days=365)
-    recent = [a for t, a in zip(h.times, h.amounts, strict=True) if t >= since]
-    return len(recent), sum(recent, Decimal(0))
-
-
 def _top_pct(ranked: list[Decimal], revenue: Decimal) -> float:
     """Share of customers with at least this revenue (0.2 = in the top 20%)."""
     above = len(ranked) - bisect_left(ranked, revenue)
@@ -105,29 +126,29 @@ def _top_pct(ranked: list[Decimal], revenue: Decimal) -> float:
 
 
 def assess(
-    h: CustomerHistory, now: datetime, ranked: dict[str, list[Decimal]], gap: float
+    c: CustomerSummary, now: datetime, ranked: dict[str, list[Decimal]], gap: float
 ) -> Assessment:
     """Tier, risk and reason for one customer with at least one valid order."""
-    days = (now - h.times[-1]).total_seconds() / 86400
-    f12, m12 = _revenue_12m(h, now)
-    beat = rhythm(h.times, gap)
-    risk = risk_level(days, beat.usual_gap_days)
+    days = (now - c.last_at).total_seconds() / 86400
+    f12, m12 = c.orders_12m, c.revenue_12m
+    usual_gap = c.own_gap_days if c.own_gap_days is not None else gap
+    risk = risk_level(days, usual_gap)
     reason = TierReason(
         tier=Tier.REGULAR,
         days_since_last_order=int(days),
         orders_12m=f12,
         revenue_12m=m12,
-        currency=h.currency,
-        usual_gap_days=round(beat.usual_gap_days),
-        own_rhythm=beat.own,
-        first_order_days=int((now - h.times[0]).total_seconds() / 86400),
+        currency=c.currency,
+        usual_gap_days=round(usual_gap),
+        own_rhythm=c.own_gap_days is not None,
+        first_order_days=int((now - c.first_at).total_seconds() / 86400),
     )
-    pct = _top_pct(ranked[h.currency], m12) if f12 and ranked.get(h.currency) else None
+    pct = _top_pct(ranked[c.currency], m12) if f12 and ranked.get(c.currency) else None
     if pct is not None:
         reason.top_pct = max(1, round(pct * 100))
     if days > DORMANT_DAYS:
         tier = Tier.DORMANT
-    elif (now - h.times[0]).days < NEW_DAYS:
+    elif (now - c.first_at).days < NEW_DAYS:
         tier = Tier.NEW
     elif risk is RiskLevel.HIGH:
         tier = Tier.CHURN_RISK
@@ -141,8 +162,9 @@ def assess(
     return Assessment(tier, risk, reason)
 
 
-async def _histories(session: AsyncSession) -> dict[int, CustomerHistory]:
-    """Every live customer's valid orders, streamed in id order (no ORM objects)."""
+async def _summaries(session: AsyncSession, now: datetime) -> dict[int, CustomerSummary]:
+    """Every live customer's summary, streamed in customer order: one history at a time
+    is held, the rest already folded into summaries (no ORM objects)."""
     stmt = (
         select(Order.customer_id, Order.ordered_at, Order.amount, Order.currency)
         .join(Customer, col(Customer.id) == Order.customer_id)
@@ -150,31 +172,40 @@ async def _histories(session: AsyncSession) -> dict[int, CustomerHistory]:
         .order_by(Order.customer_id, Order.ordered_at)
         .execution_options(yield_per=READ_BATCH)
     )
-    histories: dict[int, CustomerHistory] = defaultdict(CustomerHistory)
+    summaries: dict[int, CustomerSummary] = {}
+    current, history = None, CustomerHistory()
     result = await stream(session, stmt)
     async for customer_id, ordered_at, amount, currency in result:
-        h = histories[customer_id]
-        h.times.append(ordered_at)
-        h.amounts.append(amount)
-        h.currency = h.currency or currency
-    return histories
+        if customer_id != current:
+            if current is not None:
+                summaries[current] = CustomerSummary.of(history, now)
+            current, history = customer_id, CustomerHistory(currency=currency)
+        history.times.append(ordered_at)
+        history.amounts.append(amount)
+    if current is not None:
+        summaries[current] = CustomerSummary.of(history, now)
+    return summaries
 
 
-def assess_all(histories: dict[int, CustomerHistory], now: datetime) -> dict[int, Assessment]:
+def assess_all(
+    customers: dict[int, CustomerSummary] | dict[int, CustomerHistory], now: datetime
+) -> dict[int, Assessment]:
     """Assess every customer against the store: percentiles per currency, usual gap."""
+    summaries = {
+        cid: c if isinstance(c, CustomerSummary) else CustomerSummary.of(c, now)
+        for cid, c in customers.items()
+    }
     ranked: dict[str, list[Decimal]] = defaultdict(list)
     own_gaps: list[float] = []
-    for h in histories.values():
-        f12, m12 = _revenue_12m(h, now)
-        if f12:
-            ranked[h.currency].append(m12)
-        beat = rhythm(h.times, 0.0)
-        if beat.own:
-            own_gaps.append(beat.usual_gap_days)
+    for c in summaries.values():
+        if c.orders_12m:
+            ranked[c.currency].append(c.revenue_12m)
+        if c.own_gap_days is not None:
+            own_gaps.append(c.own_gap_days)
     for values in ranked.values():
         values.sort()
     gap = store_gap(own_gaps)
-    return {cid: assess(h, now, ranked, gap) for cid, h in histories.items()}
+    return {cid: assess(c, now, ranked, gap) for cid, c in summaries.items()}
 
 
 # Negative feedback this recent keeps a customer at churn risk whatever their buying rhythm
@@ -202,7 +233,7 @@ async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datet
     that chat commands are never kept waiting for the write lock."""
     started = time.perf_counter()
     async with sessions() as session:
-        histories = await _histories(session)
+        summaries = await _summaries(session, now)
         stored = (
             await execute(
                 session,
@@ -212,7 +243,8 @@ async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datet
             )
         ).all()
         flagged = await _flagged_by_feedback(session, now)
-    assessed = assess_all(histories, now)
+    assessed = assess_all(summaries, now)
+    del summaries
     counts: dict[str, int] = defaultdict(int)
     changes = []
     for cid, tier, reason, risk in stored:
