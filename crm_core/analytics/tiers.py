@@ -187,14 +187,11 @@ async def _summaries(session: AsyncSession, now: datetime) -> dict[int, Customer
     return summaries
 
 
-def assess_all(
-    customers: dict[int, CustomerSummary] | dict[int, CustomerHistory], now: datetime
-) -> dict[int, Assessment]:
-    """Assess every customer against the store: percentiles per currency, usual gap."""
-    summaries = {
-        cid: c if isinstance(c, CustomerSummary) else CustomerSummary.of(c, now)
-        for cid, c in customers.items()
-    }
+def store_figures(
+    summaries: dict[int, CustomerSummary],
+) -> tuple[dict[str, list[Decimal]], float]:
+    """What each customer is measured against: 12-month revenues per currency (sorted, for
+    percentiles) and the usual gap between orders across repeat buyers."""
     ranked: dict[str, list[Decimal]] = defaultdict(list)
     own_gaps: list[float] = []
     for c in summaries.values():
@@ -204,7 +201,13 @@ def assess_all(
             own_gaps.append(c.own_gap_days)
     for values in ranked.values():
         values.sort()
-    gap = store_gap(own_gaps)
+    return ranked, store_gap(own_gaps)
+
+
+def assess_all(histories: dict[int, CustomerHistory], now: datetime) -> dict[int, Assessment]:
+    """Assess every customer against the store (the daily run does the same, one at a time)."""
+    summaries = {cid: CustomerSummary.of(h, now) for cid, h in histories.items()}
+    ranked, gap = store_figures(summaries)
     return {cid: assess(c, now, ranked, gap) for cid, c in summaries.items()}
 
 
@@ -232,31 +235,31 @@ async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datet
     Reads in one pass, then writes only the rows that changed, in short transactions so
     that chat commands are never kept waiting for the write lock."""
     started = time.perf_counter()
-    async with sessions() as session:
-        summaries = await _summaries(session, now)
-        stored = (
-            await execute(
-                session,
-                select(Customer.id, Customer.tier, Customer.tier_reason, Customer.risk).where(
-                    col(Customer.deleted_at).is_(None)
-                ),
-            )
-        ).all()
-        flagged = await _flagged_by_feedback(session, now)
-    assessed = assess_all(summaries, now)
-    del summaries
     counts: dict[str, int] = defaultdict(int)
     changes = []
-    for cid, tier, reason, risk in stored:
-        a = assessed.get(cid, Assessment(None, None, None))
-        counts[a.tier.value if a.tier else "none"] += 1
-        new = (
-            a.tier.value if a.tier else None,
-            a.reason.model_dump_json() if a.reason else None,
-            CHURN_RISK if cid in flagged else (a.risk.value if a.risk else None),
+    unassessed = Assessment(None, None, None)
+    async with sessions() as session:
+        summaries = await _summaries(session, now)
+        ranked, gap = store_figures(summaries)
+        flagged = await _flagged_by_feedback(session, now)
+        stored = select(Customer.id, Customer.tier, Customer.tier_reason, Customer.risk).where(
+            col(Customer.deleted_at).is_(None)
         )
-        if new != (tier, reason, risk):
-            changes.append({"cid": cid, "tier": new[0], "tier_reason": new[1], "risk": new[2]})
+        # Each customer is assessed as their stored row streams past: only the changes are
+        # kept, not 100k assessments.
+        async for cid, tier, reason, risk in await stream(
+            session, stored.execution_options(yield_per=READ_BATCH)
+        ):
+            summary = summaries.get(cid)
+            a = assess(summary, now, ranked, gap) if summary else unassessed
+            counts[a.tier.value if a.tier else "none"] += 1
+            new = (
+                a.tier.value if a.tier else None,
+                a.reason.model_dump_json() if a.reason else None,
+                CHURN_RISK if cid in flagged else (a.risk.value if a.risk else None),
+            )
+            if new != (tier, reason, risk):
+                changes.append({"cid": cid, "tier": new[0], "tier_reason": new[1], "risk": new[2]})
     table = Customer.__table__  # type: ignore[attr-defined]
     stmt = (
         update(table)
@@ -268,4 +271,5 @@ async def recompute_tiers(sessions: async_sessionmaker[AsyncSession], now: datet
     for i in range(0, len(changes), WRITE_BATCH):
         async with sessions() as session, session.begin():
             await execute(session, stmt, changes[i : i + WRITE_BATCH])
-    return TierRun(len(stored), len(changes), time.perf_counter() - started, dict(counts))
+    customers = sum(counts.values())
+    return TierRun(customers, len(changes), time.perf_counter() - started, dict(counts))
