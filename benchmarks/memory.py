@@ -4,6 +4,8 @@ At start the scheduler catches up the day's work (care scan, tier recomputation,
 unless another run claimed it today, so measure both a short and a long idle.
 
 Run: .venv/bin/python benchmarks/memory.py [--customers 100000] [--idle 5]
+     .venv/bin/python benchmarks/memory.py --tiers   # the daily tier run alone, in-process
+(the day's work runs once per day per store: a second run the same day only idles).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,10 +31,41 @@ def status_kb(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
+async def tier_run_memory(url: str) -> None:
+    """Anonymous memory of this process before and at the peak of one tier recomputation."""
+    from crm_core.analytics.tiers import recompute_tiers
+    from crm_core.clock import utcnow
+    from crm_core.db import make_engine, make_session_factory
+
+    peak, running = [0], True
+
+    def sample() -> None:
+        while running:
+            peak[0] = max(peak[0], status_kb(os.getpid(), "RssAnon"))
+            time.sleep(0.05)
+
+    engine = make_engine(url)
+    before = status_kb(os.getpid(), "RssAnon")
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        run = await recompute_tiers(make_session_factory(engine), utcnow())
+    finally:
+        running = False
+        sampler.join()
+        await engine.dispose()
+    print(
+        f"tier run over {run.customers:,} customers ({run.changed:,} changed) in "
+        f"{run.seconds:.1f} s: anonymous memory {before / 1024:.0f} MiB before, "
+        f"peak {peak[0] / 1024:.0f} MiB (+{(peak[0] - before) / 1024:.0f} MiB)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--idle", type=float, default=5.0)
+    parser.add_argument("--tiers", action="store_true", help="measure the tier run alone")
     args = parser.parse_args()
 
     async def prepare() -> str:
@@ -40,6 +74,9 @@ def main() -> None:
         return url
 
     url = asyncio.run(prepare())
+    if args.tiers:
+        asyncio.run(tier_run_memory(url))
+        return
     crmbot = Path(sys.executable).with_name("crmbot")
     env = {**os.environ, "CRM_DATABASE_URL": url}
     env.pop("CRM_TELEGRAM_TOKEN", None)
