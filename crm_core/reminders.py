@@ -44,16 +44,7 @@ async def create_reminder(
         **data.model_dump(), owner_id=owner_id or actor.staff_id, created_by=actor.staff_id
     )
     session.add(reminder)
-    await session.flush()
-    assert reminder.id is not None
-    await audit.record(
-        session,
-        actor,
-        action="create",
-        entity="reminder",
-        entity_id=reminder.id,
-        after=audit.snapshot(reminder),
-    )
+    await _audit_created(session, actor, [reminder])
     return reminder
 
 
@@ -92,6 +83,12 @@ async def create_segment_reminders(
         for member in members
     ]
     session.add_all(created)
+    await _audit_created(session, actor, created)
+    return list(zip(created, members, strict=True))
+
+
+async def _audit_created(session: AsyncSession, actor: Actor, created: list[Reminder]) -> None:
+    """Flush for ids, then one audit entry each: /undo cancels them with the request."""
     await session.flush()
     for reminder in created:
         assert reminder.id is not None
@@ -103,7 +100,6 @@ async def create_segment_reminders(
             entity_id=reminder.id,
             after=audit.snapshot(reminder),
         )
-    return list(zip(created, members, strict=True))
 
 
 async def get_reminder(session: AsyncSession, actor: Actor, reminder_id: int) -> Reminder:

@@ -1,11 +1,16 @@
-"""The hand-built dataset of test_reports_known.py, shared with the command tests."""
+"""The hand-built dataset of test_reports_known.py, shared with the command tests, and the
+way those tests talk to the console Assistant."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.app import Assistant
+from bot.events import Incoming, Reply
 from crm_core.models import (
     Customer,
     Feedback,
@@ -102,3 +107,30 @@ async def build_shop(sessions, staffing) -> dict[str, int]:
         touch("C", at(2026, 10, 9), deleted_at=at(2026, 10, 10))
         touch("D", at(2026, 11, 1, 0, 10))  # November in Shanghai
     return ids
+
+
+_ids = itertools.count(1)
+
+
+async def say_all(
+    assistant: Assistant, who: str, text: str | None = None, **extra: Any
+) -> list[Reply]:
+    """Every reply to one console message from `who` (message and chat ids made up unless
+    given)."""
+    return await assistant.handle(
+        Incoming(
+            channel="console",
+            message_id=extra.pop("message_id", f"m{next(_ids)}"),
+            sender_id=who,
+            chat_id=extra.pop("chat_id", f"chat-{who}"),
+            text=text,
+            **extra,
+        )
+    )
+
+
+async def say(assistant: Assistant, who: str, text: str | None = None, **extra: Any) -> Reply:
+    """The one reply to one console message."""
+    replies = await say_all(assistant, who, text, **extra)
+    assert len(replies) == 1, [r.text for r in replies]
+    return replies[0]

@@ -4,18 +4,14 @@ reports delivered once; tiers on the card; `crmbot report`."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 from care.helpers import RecordingOutbox
-from report_shop import NOW, SH, build_shop
+from report_shop import SH, say
 from typer.testing import CliRunner
 
-from bot.app import Assistant
-from bot.events import Incoming, Reply
 from bot.report_pins import due_pin_deliveries
 from bot.scheduler import CareScheduler
 from crm_core.analytics.tiers import recompute_tiers
@@ -23,38 +19,7 @@ from crm_core.clock import utcnow
 from crm_core.models import Team
 from crm_core.settings import Settings, override_settings
 
-_ids = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def assistant(sessions) -> Assistant:
-    return Assistant(sessions)
-
-
-@pytest.fixture
-async def shop(sessions, staffing):
-    return await build_shop(sessions, staffing)
-
-
-async def say(assistant: Assistant, who: str, text: str | None = None, *, button=None) -> Reply:
-    replies = await assistant.handle(
-        Incoming(
-            channel="console",
-            message_id=f"m{next(_ids)}",
-            sender_id=who,
-            chat_id=f"chat-{who}",
-            text=text,
-            button=button,
-        )
-    )
-    assert len(replies) == 1
-    return replies[0]
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 async def test_manager_report_in_chinese_has_table_chart_and_definition(assistant, shop):

@@ -3,30 +3,15 @@ asker's scope; several matches are asked about; out of scope reads exactly like 
 
 from __future__ import annotations
 
-import itertools
 from decimal import Decimal
 
 import pytest
-import time_machine
-from report_shop import NOW, at
+from report_shop import at, say, say_all
 
-from bot.app import Assistant
-from bot.events import Incoming, Reply
 from crm_core.customers import CustomerCreate, create_customer
 from crm_core.models import Order, PaymentStatus
 
-_ids = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def assistant(sessions) -> Assistant:
-    return Assistant(sessions)
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
@@ -73,24 +58,6 @@ async def people(sessions, staffing) -> dict[str, int]:
     return found
 
 
-async def ask(assistant: Assistant, who: str, text: str | None = None, **extra) -> list[Reply]:
-    return await assistant.handle(
-        Incoming(
-            channel="console",
-            message_id=extra.pop("message_id", f"m{next(_ids)}"),
-            sender_id=who,
-            chat_id=extra.pop("chat_id", f"chat-{who}"),
-            text=text,
-            **extra,
-        )
-    )
-
-
-async def say(assistant: Assistant, who: str, text: str | None = None, **extra) -> Reply:
-    [reply] = await ask(assistant, who, text, **extra)
-    return reply
-
-
 async def test_a_rep_asks_about_her_customer_in_chinese(assistant, people):
     reply = await say(assistant, "李娜", "/报表 张伟今年买了多少")
     # ¥1,000 this year: the cancelled ¥200 and last year's ¥500 do not count, nor does
@@ -102,7 +69,7 @@ async def test_a_rep_asks_about_her_customer_in_chinese(assistant, people):
     orders = await say(assistant, "李娜", "/报表 客户张伟今年的订单数")
     assert orders.table.rows[0][0] == "1"
     # Without the command, as a question, the same answer.
-    [asked] = await ask(assistant, "李娜", "张伟今年买了多少?")
+    [asked] = await say_all(assistant, "李娜", "张伟今年买了多少?")
     assert asked.text.startswith("今年销售额：¥1,000.00")
 
 
@@ -154,7 +121,7 @@ async def test_several_matches_are_asked_about_privately(assistant, staffing, pe
 
 
 async def test_asked_in_a_group_the_answer_goes_privately(assistant, people):
-    note, answer = await ask(
+    note, answer = await say_all(
         assistant, "李娜", "/报表 华信本季度销售额", chat_id="group-1", is_group=True
     )
     assert "私信" in note.text and "¥" not in note.text

@@ -5,16 +5,11 @@ scope. Dataset: report_shop (华东: 李娜 owns A B F G, 陈明 owns C D; Globa
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
-import time_machine
-from report_shop import NOW, at, build_shop
+from report_shop import at, say, say_all
 from sqlmodel import col, select
 
 from bot import segment_actions
-from bot.app import Assistant
-from bot.events import Incoming, Reply
 from crm_core.models import (
     Customer,
     Interaction,
@@ -24,43 +19,7 @@ from crm_core.models import (
     ReminderStatus,
 )
 
-_ids = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def assistant(sessions) -> Assistant:
-    return Assistant(sessions)
-
-
-@pytest.fixture
-async def shop(sessions, staffing):
-    return await build_shop(sessions, staffing)
-
-
-async def say_all(
-    assistant: Assistant, who: str, text: str | None = None, *, button=None
-) -> list[Reply]:
-    return await assistant.handle(
-        Incoming(
-            channel="console",
-            message_id=f"m{next(_ids)}",
-            sender_id=who,
-            chat_id=f"chat-{who}",
-            text=text,
-            button=button,
-        )
-    )
-
-
-async def say(assistant: Assistant, who: str, text: str | None = None, *, button=None) -> Reply:
-    [reply] = await say_all(assistant, who, text, button=button)
-    return reply
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 async def reminders_by_customer(sessions) -> dict[int, Reminder]:

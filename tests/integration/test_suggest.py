@@ -10,25 +10,16 @@ out on paper from a hand-made set of baskets (the last twelve months, team 华�
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
-from report_shop import NOW, SH
+from report_shop import SH, say
 
 from bot.app import Assistant
-from bot.events import Incoming, Reply
 from crm_core.models import Customer, Order, OrderItem, Product
 
-_ids = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
@@ -59,19 +50,6 @@ async def baskets(sessions, staffing) -> dict[str, int]:
         await order("客户X", datetime(2026, 3, 10, tzinfo=SH), "打印机")
         await order("客户X", datetime(2026, 9, 10, tzinfo=SH), "打印机")
     return {name: c.id for name, c in customers.items()}
-
-
-async def say(assistant: Assistant, who: str, text: str) -> Reply:
-    [reply] = await assistant.handle(
-        Incoming(
-            channel="console",
-            message_id=f"s{next(_ids)}",
-            sender_id=who,
-            chat_id=f"chat-{who}",
-            text=text,
-        )
-    )
-    return reply
 
 
 async def test_suggests_what_goes_with_what_they_bought_and_when_they_buy(sessions, baskets):
