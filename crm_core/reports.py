@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core.access import Actor
-from crm_core.analytics import basket, kpis, lead_score, lifetime
+from crm_core.analytics import basket, kpis, lead_score, lifetime, money
 from crm_core.analytics.catalogue import (
     BASKET_METRICS,
     MONEY_METRICS,
@@ -87,6 +87,7 @@ async def run_report(
             kpis.check_dimensions(metric, query.dimensions, frame)
     period = resolve(query.period, now, actor.timezone)
     lifetimes = None
+    current: Measured | None = None
     if lifetime.applies(query.metrics, query.dimensions):  # one pass instead of four
         lifetimes = await lifetime.measure(
             session,
@@ -98,6 +99,18 @@ async def run_report(
         )
         currency = lifetimes.currency or get_settings().default_currency
         others = lifetimes.others
+    elif money.applies(query.metrics, query.dimensions, frame):  # two passes in one
+        flows = await money.measure(
+            session,
+            frame,
+            kpis.Grouping(query.dimensions, _edges(query, period)),
+            start=period.start,
+            end=period.end,
+            currency=query.currency,
+        )
+        currency = flows.currency or get_settings().default_currency
+        others = flows.others
+        current = _from_values(query, flows.values, period)
     else:
         currency, others = await _currency(session, frame, query, period)
     frame = frame.in_currency(currency)
@@ -118,8 +131,8 @@ async def run_report(
         return await _leads(session, frame, query, result)
     compared = _comparison(period, query.compare)
     if lifetimes is not None:
-        current = _from_lifetime(query, lifetimes)
-    else:
+        current = _from_values(query, lifetimes.values, period)
+    elif current is None:
         current = await _measure_all(session, frame, query, period)
     result.totals = _totals(query, period, current)
     previous: Measured = {}
@@ -257,10 +270,16 @@ async def _measure_plain(
     return dict(measured)
 
 
-def _from_lifetime(query: ReportQuery, lifetimes: lifetime.Lifetime) -> Measured:
+def _from_values(
+    query: ReportQuery, values: dict[Metric, dict[kpis.Key, kpis.Pair]], period: Period
+) -> Measured:
+    """Measured from per-metric values (a one-pass measure: lifetime, money)."""
     measured: Measured = defaultdict(lambda: [None] * len(query.metrics))
     for i, metric in enumerate(query.metrics):
-        for key, pair in lifetimes.values[metric].items():
+        found = values[metric]
+        if Dimension.MONTH_OF_YEAR in query.dimensions:
+            found = _fold_months(found, list(query.dimensions), period)
+        for key, pair in found.items():
             measured[key][i] = pair
     return dict(measured)
 

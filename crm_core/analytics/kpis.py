@@ -135,14 +135,22 @@ def _ratio(num: ColumnElement[Any], den: ColumnElement[Any]) -> ColumnElement[An
 
 
 def _order_rows(
-    frame: Frame, g: Grouping, start: datetime, end: datetime, *, money: bool
+    frame: Frame,
+    g: Grouping,
+    start: datetime,
+    end: datetime,
+    *,
+    money: bool,
+    currency_key: bool = False,
 ) -> tuple[Subquery, bool]:
-    """One row per order (or per order line when products matter), with the group keys."""
+    """One row per order (or per order line when products matter), with the group keys
+    (and with `currency_key` each row's currency)."""
     by_items = g.by_items or frame.items is not None
     amount = OrderItem.quantity * OrderItem.unit_price if by_items else Order.amount
     stmt = select(
         *_keys(g, Order.ordered_at),
         *([col(Order.id).label("order_id")] if by_items else []),
+        *([col(Order.currency).label("currency")] if currency_key else []),
         col(Order.customer_id).label("customer_id"),
         amount.label("amount"),  # type: ignore[union-attr]
         col(Order.ordered_at).label("at"),
@@ -162,6 +170,14 @@ def _order_rows(
     if money and frame.currency:
         where.append(Order.currency == frame.currency)
     return stmt.where(*where, *_restrict(frame, g)).subquery("o"), by_items
+
+
+def order_rows(
+    frame: Frame, g: Grouping, start: datetime, end: datetime, *, currency_key: bool
+) -> Subquery:
+    """The valid orders of the frame in [start, end) with the group keys, in every
+    currency: for measures that split by currency themselves (analytics.money)."""
+    return _order_rows(frame, g, start, end, money=False, currency_key=currency_key)[0]
 
 
 def revenue(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any]:
