@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from report_shop import NOW, at
+from report_shop import NOW, at, build_shop
 
 from crm_core.analytics.basket import association_rules
 from crm_core.analytics.frame import ReportFilters, build_frame
@@ -212,3 +212,40 @@ async def test_revenue_by_month_against_the_year_before(sessions, staffing):
         sessions, lina, metrics=["revenue"], period=PeriodSpec(kind=PeriodKind.THIS_YEAR)
     )
     assert (total.currency, [r.values for r in total.rows]) == ("CNY", [[Decimal("1150.00")]])
+
+
+async def test_ranked_list_counts_every_customer_it_ranked(sessions, staffing):
+    # report_shop, as the manager: October CNY revenue A 500, C 500, D 150, F 100 (E sells
+    # in USD in another team). Top 2: A and C (a tie, by id); 4 ranked in all.
+    await build_shop(sessions, staffing)
+    top = await report(
+        sessions,
+        staffing.manager,
+        metrics=["revenue", "orders"],
+        dimensions=["customer"],
+        period=LAST_MONTH,
+        top_n=2,
+    )
+    assert [(r.keys[0].label, r.values) for r in top.rows] == [
+        ("客户A", [Decimal("500.00"), Decimal(2)]),
+        ("客户C", [Decimal("500.00"), Decimal(1)]),
+    ]
+    assert top.groups == 4
+    everyone = await report(
+        sessions,
+        staffing.manager,
+        metrics=["revenue"],
+        dimensions=["customer"],
+        period=LAST_MONTH,
+        top_n=10,
+    )
+    assert (len(everyone.rows), everyone.groups) == (4, 4)
+    nobody = await report(
+        sessions,
+        staffing.manager,
+        metrics=["revenue"],
+        dimensions=["customer"],
+        period=PeriodSpec(kind=PeriodKind.BETWEEN, start=date(2020, 1, 1), end=date(2020, 12, 31)),
+        top_n=10,
+    )
+    assert (nobody.rows, nobody.groups) == ([], 0)
