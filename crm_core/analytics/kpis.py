@@ -441,8 +441,9 @@ async def _fetch(
     """Values per group, and for a limited statement how many groups it had in all."""
     rows = (await execute(session, stmt)).all()
     found = {tuple(row[:width]): (row[width], row[width + 1]) for row in rows}
-    limited = rows and len(rows[0]) > width + 2
-    return found, (int(rows[0][width + 2]) if limited else (0 if not rows else None))
+    if not rows:
+        return found, 0
+    return found, int(rows[0][width + 2]) if len(rows[0]) > width + 2 else None
 
 
 async def measure(
