@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crm_core.access import Actor, customer_scope
-from crm_core.analytics import basket, kpis, lead_score, lifetime
+from crm_core.analytics import basket, kpis, lead_score, lifetime, money
 from crm_core.analytics.catalogue import (
     BASKET_METRICS,
     MONEY_METRICS,
@@ -89,6 +89,7 @@ async def run_report(
             kpis.check_dimensions(metric, query.dimensions, frame)
     period = resolve(query.period, now, actor.timezone)
     lifetimes = None
+    current: Measured | None = None
     if lifetime.applies(query.metrics, query.dimensions):  # one pass instead of four
         lifetimes = await lifetime.measure(
             session,
@@ -100,6 +101,18 @@ async def run_report(
         )
         currency = lifetimes.currency or get_settings().default_currency
         others = lifetimes.others
+    elif money.applies(query.metrics, query.dimensions, frame):  # two passes in one
+        flows = await money.measure(
+            session,
+            frame,
+            kpis.Grouping(query.dimensions, _edges(query, period)),
+            start=period.start,
+            end=period.end,
+            currency=query.currency,
+        )
+        currency = flows.currency or get_settings().default_currency
+        others = flows.others
+        current = _from_values(query, flows.values, period)
     else:
         currency, others = await _currency(session, frame, query, period)
     frame = frame.in_currency(currency)
@@ -121,23 +134,26 @@ async def run_report(
     if Metric.LEAD_SCORE in query.metrics:
         return await _leads(session, frame, query, result)
     compared = _comparison(period, query.compare)
+    groups: int | None = None
     if lifetimes is not None:
-        current = _from_lifetime(query, lifetimes)
-    else:
-        current = await _measure_all(session, frame, query, period)
+        current = _from_values(query, lifetimes.values, period)
+    elif current is None:
+        current, groups = await _measure_all(session, frame, query, period)
     result.totals = _totals(query, period, current)
     previous: Measured = {}
     if compared is not None:
         result.comparison = PeriodInfo.of(compared)
         keys = _customer_keys(query, current)
-        previous = await _measure_all(session, frame, query, compared, keys=keys)
+        previous, _ = await _measure_all(session, frame, query, compared, keys=keys)
         result.previous_totals = _totals(query, compared, previous)
     values = _values(query, current, period.end)
     before = _values(query, previous, compared.end) if compared is not None else None
     if query.dimensions == [query.time_dimension] and query.time_dimension is not None:
         _fill_buckets(query, values, period)
     result.rows, result.groups = _rows(query, values, before)
-    if Dimension.CUSTOMER in query.dimensions:
+    if groups is not None:  # counted in the ranked statement itself
+        result.groups = groups
+    elif Dimension.CUSTOMER in query.dimensions:
         result.groups = await kpis.count_groups(
             session,
             query.metrics[0],
@@ -209,16 +225,17 @@ async def _measure_all(
     period: Period,
     *,
     keys: Sequence[int] | None = None,
-) -> Measured:
-    """Every metric per group: {keys: [(num, den) per metric]}."""
+) -> tuple[Measured, int | None]:
+    """Every metric per group: {keys: [(num, den) per metric]}, and for a ranked customer
+    list how many customers it ranked (None: not counted)."""
     if Dimension.SEGMENT in query.dimensions:
         merged: Measured = {}
         rest = [d for d in query.dimensions if d is not Dimension.SEGMENT]
         for segment in await list_segments(session, frame.actor):
             narrowed = frame.narrowed(segment_condition(segment, frame.now))
-            part = await _measure_plain(session, narrowed, query, rest, period, keys)
+            part, _ = await _measure_plain(session, narrowed, query, rest, period, keys)
             merged |= {(segment.name, *k): v for k, v in part.items()}
-        return merged
+        return merged, None
     return await _measure_plain(session, frame, query, list(query.dimensions), period, keys)
 
 
@@ -229,10 +246,11 @@ async def _measure_plain(
     dims: list[Dimension],
     period: Period,
     keys: Sequence[int] | None,
-) -> Measured:
+) -> tuple[Measured, int | None]:
     edges = _edges(query, period)
     ranked = Dimension.CUSTOMER in dims and keys is None
     measured: Measured = defaultdict(lambda: [None] * len(query.metrics))
+    groups = None
     for i, metric in enumerate(query.metrics):
         g = kpis.Grouping(
             dims,
@@ -241,7 +259,7 @@ async def _measure_plain(
             limit=query.top_n if ranked and i == 0 else None,
             descending=query.sort is SortOrder.DESC,
         )
-        found = await kpis.measure(
+        found, counted = await kpis.measure_ranked(
             session,
             metric,
             frame,
@@ -250,6 +268,8 @@ async def _measure_plain(
             period.end,
             base_start=_base_start(query.time_dimension, period),
         )
+        if i == 0:
+            groups = counted
         if Dimension.MONTH_OF_YEAR in dims:
             found = _fold_months(found, dims, period)
         if ranked and i == 0:
@@ -257,14 +277,20 @@ async def _measure_plain(
         for key, pair in found.items():
             measured[key][i] = pair
     if ranked:  # the first metric decides who is listed
-        return {k: v for k, v in measured.items() if k[0] in (keys or [])}
-    return dict(measured)
+        return {k: v for k, v in measured.items() if k[0] in (keys or [])}, groups
+    return dict(measured), groups
 
 
-def _from_lifetime(query: ReportQuery, lifetimes: lifetime.Lifetime) -> Measured:
+def _from_values(
+    query: ReportQuery, values: dict[Metric, dict[kpis.Key, kpis.Pair]], period: Period
+) -> Measured:
+    """Measured from per-metric values (a one-pass measure: lifetime, money)."""
     measured: Measured = defaultdict(lambda: [None] * len(query.metrics))
     for i, metric in enumerate(query.metrics):
-        for key, pair in lifetimes.values[metric].items():
+        found = values[metric]
+        if Dimension.MONTH_OF_YEAR in query.dimensions:
+            found = _fold_months(found, list(query.dimensions), period)
+        for key, pair in found.items():
             measured[key][i] = pair
     return dict(measured)
 

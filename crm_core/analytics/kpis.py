@@ -123,6 +123,9 @@ def _group(
     stmt = select(*keys, num.label("num"), den_col).select_from(rows).group_by(*keys)
     if g.limit is not None:
         order = rank if rank is not None else num
+        # How many groups there are before the limit ("20 of 3,412"): counted over the
+        # grouped rows in the same pass instead of grouping everything again.
+        stmt = stmt.add_columns(func.count().over().label("groups"))
         stmt = stmt.order_by(order.desc() if g.descending else order.asc(), *keys).limit(g.limit)
     return stmt
 
@@ -135,14 +138,22 @@ def _ratio(num: ColumnElement[Any], den: ColumnElement[Any]) -> ColumnElement[An
 
 
 def _order_rows(
-    frame: Frame, g: Grouping, start: datetime, end: datetime, *, money: bool
+    frame: Frame,
+    g: Grouping,
+    start: datetime,
+    end: datetime,
+    *,
+    money: bool,
+    currency_key: bool = False,
 ) -> tuple[Subquery, bool]:
-    """One row per order (or per order line when products matter), with the group keys."""
+    """One row per order (or per order line when products matter), with the group keys
+    (and with `currency_key` each row's currency)."""
     by_items = g.by_items or frame.items is not None
     amount = OrderItem.quantity * OrderItem.unit_price if by_items else Order.amount
     stmt = select(
         *_keys(g, Order.ordered_at),
         *([col(Order.id).label("order_id")] if by_items else []),
+        *([col(Order.currency).label("currency")] if currency_key else []),
         col(Order.customer_id).label("customer_id"),
         amount.label("amount"),  # type: ignore[union-attr]
         col(Order.ordered_at).label("at"),
@@ -162,6 +173,14 @@ def _order_rows(
     if money and frame.currency:
         where.append(Order.currency == frame.currency)
     return stmt.where(*where, *_restrict(frame, g)).subquery("o"), by_items
+
+
+def order_rows(
+    frame: Frame, g: Grouping, start: datetime, end: datetime, *, currency_key: bool
+) -> Subquery:
+    """The valid orders of the frame in [start, end) with the group keys, in every
+    currency: for measures that split by currency themselves (analytics.money)."""
+    return _order_rows(frame, g, start, end, money=False, currency_key=currency_key)[0]
 
 
 def revenue(frame: Frame, g: Grouping, start: datetime, end: datetime) -> Select[Any]:
@@ -413,8 +432,18 @@ BUILDERS: dict[Metric, Builder] = {
 
 
 async def fetch(session: AsyncSession, stmt: Select[Any], width: int) -> dict[Key, Pair]:
+    return (await _fetch(session, stmt, width))[0]
+
+
+async def _fetch(
+    session: AsyncSession, stmt: Select[Any], width: int
+) -> tuple[dict[Key, Pair], int | None]:
+    """Values per group, and for a limited statement how many groups it had in all."""
     rows = (await execute(session, stmt)).all()
-    return {tuple(row[:width]): (row[width], row[width + 1]) for row in rows}
+    found = {tuple(row[:width]): (row[width], row[width + 1]) for row in rows}
+    if not rows:
+        return found, 0
+    return found, int(rows[0][width + 2]) if len(rows[0]) > width + 2 else None
 
 
 async def measure(
@@ -428,19 +457,38 @@ async def measure(
     base_start: datetime | None = None,
 ) -> dict[Key, Pair]:
     """num and den of `metric` per group over [start, end)."""
+    found, _ = await measure_ranked(session, metric, frame, g, start, end, base_start=base_start)
+    return found
+
+
+async def measure_ranked(
+    session: AsyncSession,
+    metric: Metric,
+    frame: Frame,
+    g: Grouping,
+    start: datetime,
+    end: datetime,
+    *,
+    base_start: datetime | None = None,
+) -> tuple[dict[Key, Pair], int | None]:
+    """num and den of `metric` per group over [start, end), and with `g.limit` how many
+    groups there are before the limit (what count_groups answers; None otherwise)."""
     check_dimensions(metric, g.dims, frame)
     if metric in (Metric.RETENTION_RATE, Metric.CHURN_RATE):
         assert base_start is not None
         edges = [base_start, *(g.edges or (start, end))]
         stmt = _retention(frame, g, edges, metric is Metric.CHURN_RATE)
-        return await fetch(session, stmt, len(g.dims))
-    found = await fetch(session, BUILDERS[metric](frame, g, start, end), len(g.dims))
+        found, _ = await _fetch(session, stmt, len(g.dims))
+        return found, None  # count_groups does not count these
+    found, groups = await _fetch(session, BUILDERS[metric](frame, g, start, end), len(g.dims))
+    if g.limit is None:
+        groups = None
     if metric is Metric.CLV_PREDICTED:
         years = await lifetime_years(session, frame, end)
         found = {
             k: (num * years if num is not None else None, den) for k, (num, den) in found.items()
         }
-    return found
+    return found, groups
 
 
 async def count_groups(
