@@ -7,6 +7,7 @@ Budgets, usage accounting and redaction sit one level up, in bot/llm_calls.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -158,3 +159,25 @@ class Llm:
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def assistant_message(calls: list[ToolCall]) -> Message:
+    """The model's tool calls, as the conversation sent back to it records them."""
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments},
+            }
+            for c in calls
+        ],
+    }
+
+
+def tool_message(call: ToolCall, content: str | dict[str, Any]) -> Message:
+    """One tool call's result (or error) for the model."""
+    body = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    return {"role": "tool", "tool_call_id": call.id, "content": body}

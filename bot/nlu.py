@@ -26,7 +26,7 @@ from bot.commands.report import answer_reply
 from bot.context import Context
 from bot.events import Button, Reply
 from bot.i18n import format_when
-from bot.llm import LlmUnavailable, Message, ToolCall
+from bot.llm import LlmUnavailable, Message, ToolCall, assistant_message, tool_message
 from bot.nlu_views import combine, render
 from bot.report_questions import question_to_query
 from bot.sanitize import clean_model_text
@@ -147,7 +147,7 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
             if not answer:
                 return finish(ctx, done, [fallback(ctx, "bad_response")], refused)
             return finish(ctx, done, [Reply(text=answer, private=saw_customer_data)], refused)
-        messages.append(_assistant_message(completion.tool_calls))
+        messages.append(assistant_message(completion.tool_calls))
         ask_model_again = False
         for index, call in enumerate(completion.tool_calls):
             step = await _one_call(ctx, tools, call)
@@ -160,17 +160,17 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
             if isinstance(step, tool_runs.Refused):
                 refused.append(step.message)
                 ask_model_again = True
-                messages.append(_tool_message(call, {"error": step.message}))
+                messages.append(tool_message(call, {"error": step.message}))
                 continue
             if isinstance(step, str):  # invalid arguments: the model may correct them
                 ask_model_again = True
-                messages.append(_tool_message(call, {"error": step}))
+                messages.append(tool_message(call, {"error": step}))
                 continue
             action_name, result = step
             tool = tools[action_name]
             if result is None:  # this message was handled before (a replay)
                 done.append((action_name, Reply(text=ctx.t("nlu_already_done"))))
-                messages.append(_tool_message(call, {"ok": True}))
+                messages.append(tool_message(call, {"ok": True}))
                 continue
             if action_name == ASK_REPORT:
                 question = json.loads(call.arguments)["question"]
@@ -180,11 +180,11 @@ async def run_turn(ctx: Context, text: str) -> list[Reply]:
                 return finish(ctx, done, [render(ctx, action_name, result)], refused)
             if tool.action.writes:
                 done.append((action_name, render(ctx, action_name, result)))
-                messages.append(_tool_message(call, for_model(result, ctx.actor.timezone)))
+                messages.append(tool_message(call, for_model(result, ctx.actor.timezone)))
             else:
                 saw_customer_data = True
                 ask_model_again = True
-                messages.append(_tool_message(call, for_model(result, ctx.actor.timezone)))
+                messages.append(tool_message(call, for_model(result, ctx.actor.timezone)))
         if not ask_model_again:
             return finish(ctx, done, [], refused)
     return finish(ctx, done, [fallback(ctx, "rounds")], refused)
@@ -215,26 +215,6 @@ async def _one_call(
     if isinstance(outcome, tool_runs.Refused):
         return outcome
     return call.name, outcome.result
-
-
-def _assistant_message(calls: list[ToolCall]) -> Message:
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": c.id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments},
-            }
-            for c in calls
-        ],
-    }
-
-
-def _tool_message(call: ToolCall, content: str | dict[str, Any]) -> Message:
-    body = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-    return {"role": "tool", "tool_call_id": call.id, "content": body}
 
 
 def finish(

@@ -1,7 +1,7 @@
 """A numbers question read by the model: one `run_report` tool call -> a validated ReportQuery.
 
 A request of its own, not part of the plain-language turn: ReportQuery's schema alone is
-~3,800 characters, too big to ride along with every message under the 6,000-character
+~3,700 characters, too big to ride along with every message under the 6,000-character
 budget per request. The turn offers a one-field `ask_report` tool; this module does the rest.
 The model only fills in the typed query; the SQL comes from crm_core.reports, scoped by the
 actor, as for the deterministic parser — which answers whenever the model cannot.
@@ -19,11 +19,11 @@ from pydantic import ValidationError
 
 from bot import llm_calls, report_actions
 from bot.context import Context
-from bot.llm import LlmUnavailable, Message
+from bot.llm import LlmUnavailable, Message, assistant_message, tool_message
 from bot.report_customers import customers_named, picked_customer
 from bot.report_parser import Vocabulary
 from bot.templates import render as render_template
-from bot.tools import CUSTOMER_HINT, InvalidArguments, compact_schema, short_error
+from bot.tools import CUSTOMER_HINT, compact_schema, short_error
 from crm_core.reports import ReportQuery
 
 log = logging.getLogger(__name__)
@@ -124,25 +124,11 @@ async def read_question(
             return None  # declined: not a question the tool answers
         try:
             return await _to_query(ctx, call.arguments, picked)
-        except (ValueError, ValidationError, InvalidArguments) as exc:
+        except (ValueError, ValidationError) as exc:
             error = short_error(exc)
             log.info("report query from the model rejected: %s", error)
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [
-                        {
-                            "id": call.id,
-                            "type": "function",
-                            "function": {"name": call.name, "arguments": call.arguments},
-                        }
-                    ],
-                }
-            )
-            messages.append(
-                {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"error": error})}
-            )
+            messages.append(assistant_message([call]))
+            messages.append(tool_message(call, {"error": error}))
     return None
 
 
