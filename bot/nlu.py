@@ -22,13 +22,12 @@ from pydantic import BaseModel
 
 from bot import chat_state, drafting, llm_calls, tool_runs
 from bot.commands.handlers import HANDLERS
-from bot.commands.report import answer_reply
+from bot.commands.report import answer_question, answer_reply
 from bot.context import Context
 from bot.events import Button, Reply
 from bot.i18n import format_when
 from bot.llm import LlmUnavailable, Message, ToolCall, assistant_message, tool_message
 from bot.nlu_views import combine, render
-from bot.report_questions import question_to_query
 from bot.sanitize import clean_model_text
 from bot.templates import render as render_template
 from bot.tools import InvalidArguments, Tool, Unresolved, prepare, tools_for
@@ -77,10 +76,11 @@ _QUESTION_CUE = re.compile(
 
 
 async def report_question(ctx: Context, text: str) -> list[Reply] | None:
-    """The report for a numbers question the deterministic parser understands, else None."""
-    if not _QUESTION_CUE.search(text) or await question_to_query(ctx, text) is None:
+    """The report for a numbers question the deterministic parser understands, else None.
+    Parser and template only: this path runs without a model, or after it failed."""
+    if not _QUESTION_CUE.search(text):
         return None
-    return await HANDLERS["report"](ctx, text, None)
+    return await answer_question(ctx, text, None, use_model=False)
 
 
 def system_prompt(ctx: Context) -> str:

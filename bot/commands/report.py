@@ -15,7 +15,7 @@ from bot.context import Context
 from bot.events import Button, Reply
 from bot.report_customers import PICK_VERB, AmbiguousCustomer, which_customer
 from bot.report_narrative import model_narrative
-from bot.report_questions import understand
+from bot.report_questions import question_to_query, understand
 from bot.report_view import ReportWords, definition_line, is_private, narrative, report_reply
 from bot.segment_parser import parse_segment
 from bot.views import data_of
@@ -60,12 +60,25 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
     """Answer a question about the numbers, with a table, a chart and the definitions."""
     if not rest:
         return examples(ctx)
+    return await answer_question(ctx, rest, picked) or examples(ctx)
+
+
+async def answer_question(
+    ctx: Context, question: str, picked: int | None, *, use_model: bool = True
+) -> list[Reply] | None:
+    """The report for `question`, a "which customer?" question, or None when the question
+    is not understood. `use_model=False`: the parser and the template only (the model is
+    known to be down, or not wanted)."""
+    model = use_model and ctx.llm is not None
     try:
-        query = await understand(ctx, rest, picked=picked)
+        if model:
+            query = await understand(ctx, question, picked=picked)
+        else:
+            query = await question_to_query(ctx, question, picked=picked)
     except AmbiguousCustomer as ambiguous:
         return [which_customer(ctx, ambiguous)]
     if query is None:
-        return examples(ctx)
+        return None
     try:
         result = await report_actions.run_report(ctx, query)
     except InvalidInput as error:
@@ -74,15 +87,17 @@ async def report(ctx: Context, rest: str, picked: int | None) -> list[Reply]:
         # Name the metric in the person's words, not by its code.
         metric = ctx.t(f"report_metric_{error.params['metric']}")
         return [Reply(text=ctx.t(error.code, **{**error.params, "metric": metric}))]
-    return [await answer_reply(ctx, rest, result)]
+    return [await answer_reply(ctx, question, result, narrate=model)]
 
 
-async def answer_reply(ctx: Context, question: str, result: ReportResult) -> Reply:
+async def answer_reply(
+    ctx: Context, question: str, result: ReportResult, *, narrate: bool = True
+) -> Reply:
     """The report as a reply: table, chart, definitions; the narrative worded by the model
-    when one is configured and its figures check out, else by the template."""
+    when one is configured (and `narrate`) and its figures check out, else by the template."""
     buttons = [] if is_private(result) else pin_buttons(ctx)
     reply = await report_reply(result, lang=ctx.lang, buttons=buttons)
-    if ctx.llm is not None:
+    if narrate and ctx.llm is not None:
         words = ReportWords(result, ctx.lang)
         definition = definition_line(words)
         worded = await model_narrative(

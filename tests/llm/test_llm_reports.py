@@ -144,6 +144,8 @@ async def test_with_the_model_down_a_plain_numbers_question_is_still_answered(
     fake.script(*[error(500)] * 6)
     reply = await only(await say(assistant, "王经理", "上个月复购率多少?"))
     assert reply.text.startswith("上个月复购率：25.0%") and reply.table is not None
+    # The turn's three tries only: once the model is down, the report is not asked of it again.
+    assert len(fake.chat_requests) == 3
 
 
 async def test_a_name_the_model_passes_on_that_fits_two_customers_is_asked_with_buttons(
